@@ -1,0 +1,141 @@
+//! The content of an agreement version: what parties sign, and what its hash covers.
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::Digest32;
+use crate::id::{ForumId, PartyId, RepresentativeId, SectionId};
+use crate::jcs;
+
+/// Title, parties, sections, and forums with their representatives: the state that draft
+/// changes fold into, sealed as a version by `RevisionProposed`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Content {
+    pub title: String,
+    pub preamble: String,
+    pub parties: Vec<PartyId>,
+    pub sections: Vec<Section>,
+    pub forums: Vec<Forum>,
+}
+
+impl Content {
+    /// SHA-256 of the content's canonical JSON: what `RevisionProposed` and every signature
+    /// name, so that a signature binds the exact text.
+    pub fn hash(&self) -> Digest32 {
+        Digest32::of(&jcs::canonical(self).expect("content is plain JSON"))
+    }
+
+    pub fn section(&self, id: &SectionId) -> Option<&Section> {
+        self.sections.iter().find(|s| &s.id == id)
+    }
+
+    pub fn forum(&self, id: &ForumId) -> Option<&Forum> {
+        self.forums.iter().find(|f| &f.id == id)
+    }
+
+    pub fn forum_mut(&mut self, id: &ForumId) -> Option<&mut Forum> {
+        self.forums.iter_mut().find(|f| &f.id == id)
+    }
+
+    pub fn has_party(&self, party: &PartyId) -> bool {
+        self.parties.contains(party)
+    }
+}
+
+/// One section of the agreement text (värdegrund, syfte och mål, uppföljning …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Section {
+    pub id: SectionId,
+    pub heading: String,
+    pub text: String,
+}
+
+/// A forum set up by the agreement, with its seats.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Forum {
+    pub id: ForumId,
+    pub definition: ForumDefinition,
+    pub representatives: Vec<Representative>,
+}
+
+/// What a forum is for and how it works; `ForumRevised` replaces it whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForumDefinition {
+    pub name: String,
+    pub purpose: String,
+    pub tasks: Vec<String>,
+    pub meets: Vec<Cadence>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chair: Option<Chair>,
+}
+
+/// How often (some of) the forum meets: "kommunens representanter träffas ca en gång i månaden".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cadence {
+    /// Who meets, in the agreement's words.
+    pub who: String,
+    pub times: u32,
+    pub per: Period,
+    /// "ca", "ungefär": the cadence is a guide, not a rule.
+    pub approximately: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Period {
+    Week,
+    Month,
+    Quarter,
+    HalfYear,
+    Year,
+}
+
+/// Who chairs or convenes the forum: a fixed role, or a rotation between parties by year.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Chair {
+    Role {
+        role: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        party: Option<PartyId>,
+    },
+    Rotating {
+        role: String,
+        turns: Vec<ChairTurn>,
+    },
+}
+
+impl Chair {
+    /// Every party the chair names; each must be a party of the agreement.
+    pub fn parties(&self) -> Vec<&PartyId> {
+        match self {
+            Chair::Role { party, .. } => party.iter().collect(),
+            Chair::Rotating { turns, .. } => turns.iter().flat_map(|t| &t.parties).collect(),
+        }
+    }
+}
+
+/// One year of a rotating chair: "Barn- och skolnämnden & Utbildningsnämnden (2021)".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChairTurn {
+    pub year: i32,
+    pub parties: Vec<PartyId>,
+}
+
+/// A seat in a forum, held for one party.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Representative {
+    pub id: RepresentativeId,
+    pub party: PartyId,
+    pub role: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// "adjungeras": attends without being a full member.
+    pub adjunct: bool,
+}
