@@ -4,6 +4,7 @@
 
 pub mod content;
 pub mod crypto;
+pub mod domain;
 pub mod envelope;
 pub mod event;
 pub mod id;
@@ -13,6 +14,7 @@ pub mod time;
 
 pub use content::Content;
 pub use crypto::{Digest32, PublicKey, SecretKey, Signature};
+pub use domain::{Agreement, Rejection, State};
 pub use envelope::{Envelope, EnvelopeError, UnsignedEnvelope, VerifiedEvent};
 pub use event::Event;
 pub use id::{AgreementId, EventId, ForumId, PartyId, RepresentativeId, SectionId, StreamId};

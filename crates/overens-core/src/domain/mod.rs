@@ -1,0 +1,200 @@
+//! The decider: `decide` (may this event be appended?) and `evolve` (the state after it),
+//! over the directory and every agreement.
+
+mod agreement;
+mod directory;
+mod rejection;
+mod summary;
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+pub use agreement::{
+    Agreement, EntryIntoForce, Proposal, RenegotiationRequest, SignatureMethod, SignatureRecord,
+    Supersession, Termination, TimelineEntry, Version, Withdrawal,
+};
+pub use directory::{Directory, ENROLL_PREFIX, Party, Revocation, Signatory, enrollment_message};
+pub use rejection::{Rejection, RejectionKind};
+
+use crate::crypto::{Digest32, PublicKey};
+use crate::envelope::VerifiedEvent;
+use crate::event::Event;
+use crate::id::{AgreementId, StreamId};
+use crate::record::Recorded;
+use crate::time::Timestamp;
+
+/// Where and when an event was recorded, kept with everything it produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Stamp {
+    pub index: u64,
+    pub seq: u64,
+    pub recorded_at: Timestamp,
+    /// The signer's clock.
+    pub at: Timestamp,
+}
+
+/// Who signed an event, as shown in views.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Actor {
+    pub key: PublicKey,
+    /// `None` for a registrar.
+    pub party: Option<crate::id::PartyId>,
+    pub name: String,
+    pub role: String,
+}
+
+/// What the next event of a stream must sign against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StreamHead {
+    pub next_seq: u64,
+    pub prev: Digest32,
+}
+
+impl StreamHead {
+    pub const EMPTY: StreamHead = StreamHead {
+        next_seq: 0,
+        prev: Digest32::ZERO,
+    };
+}
+
+/// The fold of the whole global log.
+#[derive(Debug, Clone)]
+pub struct State {
+    directory: Directory,
+    agreements: BTreeMap<AgreementId, Agreement>,
+    heads: HashMap<StreamId, StreamHead>,
+    records: u64,
+}
+
+impl State {
+    /// An empty log that trusts these registrar keys.
+    pub fn new(registrars: impl IntoIterator<Item = PublicKey>) -> Self {
+        State {
+            directory: Directory::new(registrars),
+            agreements: BTreeMap::new(),
+            heads: HashMap::new(),
+            records: 0,
+        }
+    }
+
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
+    pub fn agreement(&self, id: &AgreementId) -> Option<&Agreement> {
+        self.agreements.get(id)
+    }
+
+    pub fn agreements(&self) -> impl Iterator<Item = &Agreement> {
+        self.agreements.values()
+    }
+
+    pub fn head(&self, stream: &StreamId) -> StreamHead {
+        self.heads.get(stream).copied().unwrap_or(StreamHead::EMPTY)
+    }
+
+    /// How many log records have been applied.
+    pub fn len(&self) -> u64 {
+        self.records
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records == 0
+    }
+
+    /// May this verified event be appended now? Checks the stream's chain first (a stale
+    /// `seq`/`prev` is a conflict to retry), then the signer's authority, then the rules.
+    pub fn decide(&self, event: &VerifiedEvent) -> Result<(), Rejection> {
+        let envelope = event.envelope();
+        let head = self.head(&envelope.stream);
+        if envelope.seq != head.next_seq {
+            return Err(Rejection::WrongSeq {
+                stream: envelope.stream.clone(),
+                expected: head.next_seq,
+                got: envelope.seq,
+            });
+        }
+        if envelope.prev != head.prev {
+            return Err(Rejection::WrongPrev {
+                stream: envelope.stream.clone(),
+                expected: head.prev,
+                got: envelope.prev,
+            });
+        }
+        let signer = event.signer();
+        match (&envelope.stream, event.event()) {
+            (StreamId::Directory, e) => self.directory.decide(e, signer),
+            (StreamId::Agreement(id), Event::AgreementDrafted(e))
+                if !self.agreements.contains_key(id) =>
+            {
+                if self.directory.is_registrar(signer) {
+                    return Err(Rejection::RegistrarMayNotSign {
+                        event: "AgreementDrafted",
+                    });
+                }
+                let party = self.directory.active_signatory(signer)?.party.clone();
+                directory::non_empty("title", &e.title)?;
+                let mut seen = std::collections::BTreeSet::new();
+                for p in &e.parties {
+                    if !seen.insert(p) {
+                        return Err(Rejection::DuplicateParty(p.clone()));
+                    }
+                    if self.directory.party(p).is_none() {
+                        return Err(Rejection::UnknownParty(p.clone()));
+                    }
+                }
+                if !e.parties.contains(&party) {
+                    return Err(Rejection::DrafterNotAParty(party));
+                }
+                Ok(())
+            }
+            (StreamId::Agreement(id), e) => match self.agreements.get(id) {
+                Some(agreement) => {
+                    agreement.decide(&self.directory, e, signer, event.at().legal_date())
+                }
+                None => Err(Rejection::NoSuchAgreement(id.clone())),
+            },
+        }
+    }
+
+    /// The state after a decided event. Call only with an event `decide` accepted, in log
+    /// order; [`State::apply`] does both.
+    pub fn evolve(&mut self, record: Recorded<'_>) {
+        let event = record.event;
+        let stamp = Stamp {
+            index: record.index,
+            seq: event.seq(),
+            recorded_at: record.recorded_at,
+            at: event.at(),
+        };
+        let signer = event.signer();
+        match (event.stream(), event.event()) {
+            (StreamId::Directory, e) => self.directory.evolve(e, signer, stamp),
+            (StreamId::Agreement(id), e) => {
+                if let Event::AgreementDrafted(drafted) = e {
+                    self.agreements
+                        .insert(id.clone(), Agreement::drafted(id.clone(), drafted, stamp));
+                }
+                if let Some(agreement) = self.agreements.get_mut(id) {
+                    agreement.evolve(&self.directory, e, signer, stamp);
+                }
+            }
+        }
+        self.heads.insert(
+            event.stream().clone(),
+            StreamHead {
+                next_seq: event.seq() + 1,
+                prev: event.hash(),
+            },
+        );
+        self.records += 1;
+    }
+
+    /// `decide`, then `evolve`: the one way to grow a state.
+    pub fn apply(&mut self, record: Recorded<'_>) -> Result<(), Rejection> {
+        self.decide(record.event)?;
+        self.evolve(record);
+        Ok(())
+    }
+}
