@@ -9,7 +9,9 @@ pub mod envelope;
 pub mod event;
 pub mod id;
 pub mod jcs;
+pub mod projection;
 pub mod record;
+pub mod replay;
 pub mod time;
 
 pub use content::Content;
@@ -19,4 +21,5 @@ pub use envelope::{Envelope, EnvelopeError, UnsignedEnvelope, VerifiedEvent};
 pub use event::Event;
 pub use id::{AgreementId, EventId, ForumId, PartyId, RepresentativeId, SectionId, StreamId};
 pub use record::{LogRecord, Recorded};
+pub use replay::{LogError, Replayer, replay_log_file};
 pub use time::{Date, Timestamp};

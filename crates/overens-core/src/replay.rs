@@ -1,0 +1,158 @@
+//! Replaying a global log: every record checked (canonical form, index order, recorded time,
+//! signature, chain, rules) and folded into a [`State`].
+
+use std::collections::HashSet;
+
+use crate::domain::{Rejection, State};
+use crate::envelope::EnvelopeError;
+use crate::id::{EventId, StreamId};
+use crate::record::{LogRecord, RecordError, Recorded};
+use crate::time::Timestamp;
+
+/// What is wrong with a record of a log.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Defect {
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    #[error(
+        "index {got} where {expected} was expected (a record is missing, repeated or out of order)"
+    )]
+    Index { expected: u64, got: u64 },
+    #[error("recorded_at {got} is earlier than the previous record's {previous}")]
+    RecordedAtBackwards { previous: Timestamp, got: Timestamp },
+    #[error("event id {0} appears twice in the log")]
+    DuplicateId(EventId),
+    #[error("rule broken: {0}")]
+    Rejected(#[from] Rejection),
+}
+
+/// The first bad record of a log, and where it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {defect}", self.location())]
+pub struct LogError {
+    /// 1-based line of a log file, when replaying a file.
+    pub line: Option<usize>,
+    pub index: Option<u64>,
+    pub stream: Option<StreamId>,
+    pub seq: Option<u64>,
+    pub defect: Defect,
+}
+
+impl LogError {
+    fn location(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(line) = self.line {
+            parts.push(format!("line {line}"));
+        }
+        if let Some(index) = self.index {
+            parts.push(format!("index {index}"));
+        }
+        if let Some(stream) = &self.stream {
+            parts.push(format!("stream {stream}"));
+        }
+        if let Some(seq) = self.seq {
+            parts.push(format!("seq {seq}"));
+        }
+        if parts.is_empty() {
+            "log".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+/// Folds log records one by one, refusing the first that does not hold.
+#[derive(Debug, Clone)]
+pub struct Replayer {
+    state: State,
+    last_recorded_at: Option<Timestamp>,
+    ids: HashSet<EventId>,
+}
+
+impl Replayer {
+    pub fn new(state: State) -> Self {
+        Replayer {
+            state,
+            last_recorded_at: None,
+            ids: HashSet::new(),
+        }
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    pub fn into_state(self) -> State {
+        self.state
+    }
+
+    pub fn last_recorded_at(&self) -> Option<Timestamp> {
+        self.last_recorded_at
+    }
+
+    /// Checks and applies one line of a log file (`line` is 1-based, for messages).
+    pub fn push_line(&mut self, line: usize, text: &str) -> Result<(), LogError> {
+        let record = LogRecord::parse_line(text).map_err(|e| LogError {
+            line: Some(line),
+            index: None,
+            stream: None,
+            seq: None,
+            defect: e.into(),
+        })?;
+        self.push(record).map_err(|mut e| {
+            e.line = Some(line);
+            e
+        })
+    }
+
+    /// Checks and applies one record.
+    pub fn push(&mut self, record: LogRecord) -> Result<(), LogError> {
+        let error = |defect: Defect| LogError {
+            line: None,
+            index: Some(record.index),
+            stream: Some(record.event.stream.clone()),
+            seq: Some(record.event.seq),
+            defect,
+        };
+        let expected = self.state.len();
+        if record.index != expected {
+            return Err(error(Defect::Index {
+                expected,
+                got: record.index,
+            }));
+        }
+        if let Some(previous) = self.last_recorded_at
+            && record.recorded_at < previous
+        {
+            return Err(error(Defect::RecordedAtBackwards {
+                previous,
+                got: record.recorded_at,
+            }));
+        }
+        if self.ids.contains(&record.event.id) {
+            return Err(error(Defect::DuplicateId(record.event.id)));
+        }
+        let event = record.event.clone().verify().map_err(|e| error(e.into()))?;
+        self.state
+            .apply(Recorded {
+                index: record.index,
+                recorded_at: record.recorded_at,
+                event: &event,
+            })
+            .map_err(|e| error(e.into()))?;
+        self.ids.insert(record.event.id);
+        self.last_recorded_at = Some(record.recorded_at);
+        Ok(())
+    }
+}
+
+/// Replays a whole log file (JSON Lines of canonical log records).
+pub fn replay_log_file(text: &str, state: State) -> Result<State, LogError> {
+    let mut replayer = Replayer::new(state);
+    for (i, line) in text.split_terminator('\n').enumerate() {
+        replayer.push_line(i + 1, line)?;
+    }
+    Ok(replayer.into_state())
+}
