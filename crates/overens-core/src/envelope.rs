@@ -283,6 +283,7 @@ impl VerifiedEvent {
 mod tests {
     use super::*;
     use crate::event::PartyRegistered;
+    use proptest::prelude::Strategy as _;
 
     fn key() -> SecretKey {
         SecretKey::from_seed(&[1; 32])
@@ -401,5 +402,35 @@ mod tests {
                 .to_string()
                 .contains("EOF")
         );
+    }
+
+    proptest::proptest! {
+        /// Arbitrary text never panics the parser or the verifier: it is refused with a reason.
+        #[test]
+        fn arbitrary_text_is_refused_not_panicked(text in ".{0,300}") {
+            if let Ok(env) = Envelope::parse(&text) {
+                let _ = env.verify();
+            }
+        }
+
+        /// Any field of a valid envelope replaced by an arbitrary JSON scalar or by a nested
+        /// structure: a clean error or (for no-op replacements) success, never a panic.
+        #[test]
+        fn mangled_fields_are_refused_not_panicked(
+            field in proptest::sample::select(vec!["v", "id", "stream", "seq", "prev", "type", "at", "signer", "payload", "sig"]),
+            replacement in proptest::prop_oneof![
+                proptest::num::i64::ANY.prop_map(Value::from),
+                proptest::num::f64::NORMAL.prop_map(Value::from),
+                ".{0,80}".prop_map(Value::from),
+                proptest::strategy::Just(Value::Null),
+                proptest::strategy::Just(serde_json::json!({"a": [1, {"b": null}]})),
+            ],
+        ) {
+            let mut value = serde_json::to_value(envelope()).expect("json");
+            value[field] = replacement;
+            if let Ok(env) = Envelope::from_value(value) {
+                let _ = env.verify();
+            }
+        }
     }
 }
