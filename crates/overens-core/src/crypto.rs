@@ -107,32 +107,38 @@ impl std::str::FromStr for Digest32 {
 text_serde!(Digest32, "hash");
 
 /// An ed25519 public key: a signatory's, a registrar's, or the log's.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PublicKey(VerifyingKey);
+///
+/// Kept as its 32 bytes (checked to be a curve point when read) rather than as a
+/// decompressed point: keys are copied into every view and rejection, and 32 bytes keep the
+/// projections small. Verification decompresses it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PublicKey([u8; 32]);
 
 impl PublicKey {
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, EncodingError> {
         VerifyingKey::from_bytes(bytes)
-            .map(PublicKey)
+            .map(|_| PublicKey(*bytes))
             .map_err(|_| EncodingError::NotAPoint)
     }
 
     pub fn as_bytes(&self) -> &[u8; 32] {
-        self.0.as_bytes()
+        &self.0
+    }
+
+    /// The decompressed key, for ed25519-dalek's verification APIs.
+    pub fn verifying_key(&self) -> VerifyingKey {
+        VerifyingKey::from_bytes(&self.0).expect("checked to be a point when constructed")
     }
 
     /// Small-order keys can "verify" forged signatures; they are never accepted as signers.
     pub fn is_weak(&self) -> bool {
-        self.0.is_weak()
+        self.verifying_key().is_weak()
     }
 
     /// The authoritative check: strict ed25519 (no small-order keys, canonical `R` and `s`).
     pub fn verify(&self, message: &[u8], sig: &Signature) -> bool {
-        !self.is_weak() && self.0.verify_strict(message, &sig.0).is_ok()
-    }
-
-    pub fn verifying_key(&self) -> &VerifyingKey {
-        &self.0
+        let key = self.verifying_key();
+        !key.is_weak() && key.verify_strict(message, &sig.0).is_ok()
     }
 }
 
@@ -145,18 +151,6 @@ impl fmt::Display for PublicKey {
 impl fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "PublicKey({self})")
-    }
-}
-
-impl PartialOrd for PublicKey {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for PublicKey {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.as_bytes().cmp(other.as_bytes())
     }
 }
 
@@ -221,7 +215,7 @@ impl SecretKey {
     }
 
     pub fn public(&self) -> PublicKey {
-        PublicKey(self.0.verifying_key())
+        PublicKey(self.0.verifying_key().to_bytes())
     }
 
     pub fn sign(&self, message: &[u8]) -> Signature {

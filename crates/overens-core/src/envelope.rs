@@ -214,11 +214,11 @@ impl Envelope {
         if event.payload() != self.payload {
             return Err(EnvelopeError::NonCanonicalPayload(self.kind.clone()));
         }
-        let fits = match (event.stream_kind(), &self.stream) {
-            (StreamKind::Directory, StreamId::Directory) => true,
-            (StreamKind::Agreement, StreamId::Agreement(_)) => true,
-            _ => false,
-        };
+        let fits = matches!(
+            (event.stream_kind(), &self.stream),
+            (StreamKind::Directory, StreamId::Directory)
+                | (StreamKind::Agreement, StreamId::Agreement(_))
+        );
         if !fits {
             return Err(EnvelopeError::WrongStream {
                 kind: self.kind.clone(),

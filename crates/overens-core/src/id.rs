@@ -54,6 +54,9 @@ impl std::str::FromStr for EventId {
         if uuid.hyphenated().to_string() != s {
             return Err(IdError::Uuid(s.into()));
         }
+        if uuid.get_variant() != uuid::Variant::RFC4122 {
+            return Err(IdError::Uuid(s.into()));
+        }
         if uuid.get_version_num() != 7 {
             return Err(IdError::UuidVersion(s.into(), uuid.get_version_num()));
         }

@@ -37,7 +37,8 @@ pub struct LogError {
     pub index: Option<u64>,
     pub stream: Option<StreamId>,
     pub seq: Option<u64>,
-    pub defect: Defect,
+    /// Boxed: errors travel through every replay step, and the defect is large.
+    pub defect: Box<Defect>,
 }
 
 impl LogError {
@@ -99,7 +100,7 @@ impl Replayer {
             index: None,
             stream: None,
             seq: None,
-            defect: e.into(),
+            defect: Box::new(e.into()),
         })?;
         self.push(record).map_err(|mut e| {
             e.line = Some(line);
@@ -114,7 +115,7 @@ impl Replayer {
             index: Some(record.index),
             stream: Some(record.event.stream.clone()),
             seq: Some(record.event.seq),
-            defect,
+            defect: Box::new(defect),
         };
         let expected = self.state.len();
         if record.index != expected {
