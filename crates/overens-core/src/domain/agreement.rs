@@ -394,6 +394,14 @@ impl Agreement {
                 acts_for(&e.party)?;
                 non_empty("reason", &e.reason)?;
                 if let Some(current) = self.current() {
+                    // Once a version is in force, only its parties can end it; a party that
+                    // is only in the draft has agreed to nothing yet.
+                    if !current.content.has_party(&e.party) {
+                        return Err(Rejection::NotAPartyOfVersion {
+                            party: e.party.clone(),
+                            version: current.number,
+                        });
+                    }
                     let from = current
                         .in_force
                         .as_ref()

@@ -198,3 +198,6 @@ impl State {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;

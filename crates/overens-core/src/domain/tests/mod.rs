@@ -1,0 +1,17 @@
+//! Given/when/then tests for every rule of `docs/rules.md`: each accepted and each refused
+//! case, through the whole path (sign → verify → decide → evolve). Every refused event is
+//! also checked to leave the state untouched (see [`fixture::World::submit`]).
+
+// The fixture returns `decide`'s own `Result<(), Rejection>`; `Rejection` is large because
+// `PublicKey` is (a decompressed point), which is the library's choice, not the tests'.
+
+mod agreement;
+mod chain;
+mod directory;
+mod draft_changes;
+mod fixture;
+mod proposals;
+mod renegotiation;
+mod signatures;
+mod termination;
+mod withdrawal;
