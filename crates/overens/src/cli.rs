@@ -1,0 +1,201 @@
+//! The command line: clap definitions of every command and its arguments.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Args, Parser, Subcommand};
+use overens_core::{AgreementId, Date, Timestamp};
+
+/// Shown under every `--help`: scripts branch on these.
+pub(crate) const EXIT_CODES: &str = "\
+Exit status:
+  0  success
+  1  the log failed verification (a record is malformed, altered, missing, repeated, out of
+     order, badly signed, or breaks a rule); the message names the first bad record
+  2  bad usage or input: unknown option, missing or malformed registrar key, unreadable
+     or unwritable file, unknown agreement or version, a key file that already exists";
+
+/// Överens: an event-sourced, ed25519-signed audit log of agreement revisions.
+///
+/// Every log command replays the whole log file and verifies every record (canonical form,
+/// order, hash chain, signature, rules) against the registrar keys you trust before it
+/// answers anything.
+#[derive(Debug, Parser)]
+#[command(name = "overens", version, after_help = EXIT_CODES, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Create a new ed25519 key: FILE holds the secret (mode 0600), FILE.pub the public key.
+    #[command(after_help = EXIT_CODES)]
+    Keygen(KeygenArgs),
+    /// Replay a log file, verifying every record; print a one-line summary.
+    #[command(after_help = EXIT_CODES)]
+    VerifyLog(VerifyLogArgs),
+    /// List the agreements of a log with their status.
+    #[command(after_help = EXIT_CODES)]
+    Agreements(AgreementsArgs),
+    /// Which version of an agreement was in force on a date, as known at an instant.
+    #[command(after_help = EXIT_CODES)]
+    InForce(InForceArgs),
+    /// Every version of an agreement: status, content hash, proposal, signatures, in force.
+    #[command(after_help = EXIT_CODES)]
+    Versions(AgreementArgs),
+    /// The signature ledger: who signed which version and content hash, when and how.
+    #[command(after_help = EXIT_CODES)]
+    Signatures(AgreementArgs),
+    /// What changed between two versions: parties, sections (word diff), forums.
+    #[command(after_help = EXIT_CODES)]
+    Diff(DiffArgs),
+    /// Every event of an agreement as a readable line.
+    #[command(after_help = EXIT_CODES)]
+    Timeline(AgreementArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct KeygenArgs {
+    /// Where to write the secret key; the public key goes to FILE.pub.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: PathBuf,
+    /// Overwrite FILE and FILE.pub if they exist.
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+/// The registrar keys a log is verified against.
+#[derive(Debug, Args)]
+pub(crate) struct TrustArgs {
+    /// A registrar's public key (base64url), or a file holding one key per line ('#' starts
+    /// a comment). Registrar keys are the trust anchors: give every one the log was
+    /// written with. Repeatable.
+    #[arg(
+        long = "registrar",
+        value_name = "KEY|FILE",
+        env = "OVERENS_REGISTRAR",
+        required = false
+    )]
+    pub(crate) registrars: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LogArgs {
+    /// The log file: JSON Lines of canonical log records.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) log: PathBuf,
+    #[command(flatten)]
+    pub(crate) trust: TrustArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyLogArgs {
+    /// The log file: JSON Lines of canonical log records.
+    #[arg(
+        value_name = "FILE",
+        required_unless_present = "log",
+        conflicts_with = "log"
+    )]
+    pub(crate) file: Option<PathBuf>,
+    /// The log file, as the other commands take it.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) log: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) trust: TrustArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AgreementsArgs {
+    #[command(flatten)]
+    pub(crate) log: LogArgs,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AgreementArgs {
+    #[command(flatten)]
+    pub(crate) log: LogArgs,
+    /// The agreement's id (its stream is agreement/<ID>).
+    #[arg(long, value_name = "ID")]
+    pub(crate) agreement: AgreementId,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InForceArgs {
+    #[command(flatten)]
+    pub(crate) agreement: AgreementArgs,
+    /// The date asked about (valid time), YYYY-MM-DD.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub(crate) on: Date,
+    /// Count only what the log had recorded by this instant (RFC 3339; default: now).
+    #[arg(long, value_name = "RFC3339", value_parser = parse_instant)]
+    pub(crate) as_of: Option<Timestamp>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DiffArgs {
+    #[command(flatten)]
+    pub(crate) agreement: AgreementArgs,
+    /// The older version's number.
+    #[arg(long, value_name = "N")]
+    pub(crate) from: u32,
+    /// The newer version's number.
+    #[arg(long, value_name = "M")]
+    pub(crate) to: u32,
+}
+
+/// Exactly `YYYY-MM-DD`: chrono alone would also take signs and longer years.
+fn parse_date(text: &str) -> Result<Date, String> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .filter(|d| d.format("%Y-%m-%d").to_string() == text)
+        .ok_or_else(|| format!("`{text}` is not a date of the form YYYY-MM-DD, e.g. 2021-01-01"))
+}
+
+/// Any RFC 3339 instant, with any offset: this is a person typing, not a signed record, so
+/// the canonical-UTC rule of the log does not apply.
+fn parse_instant(text: &str) -> Result<Timestamp, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| Timestamp::from_datetime(t.with_timezone(&Utc)))
+        .map_err(|e| {
+            format!("`{text}` is not an RFC 3339 instant ({e}), e.g. 2021-01-01T12:00:00Z")
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn dates_are_strict() {
+        assert!(parse_date("2021-01-01").is_ok());
+        for bad in [
+            "2021-1-1",
+            "+2021-01-01",
+            "2021-02-30",
+            "20210101",
+            " 2021-01-01",
+        ] {
+            assert!(parse_date(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn instants_accept_offsets() {
+        let t = parse_instant("2021-01-01T01:00:00+01:00").expect("valid");
+        assert_eq!(t.to_string(), "2021-01-01T00:00:00Z");
+        assert!(parse_instant("2021-01-01").is_err());
+    }
+}

@@ -1,0 +1,38 @@
+//! The committed example log (`events/examples/`) and the trust anchor it is signed under.
+
+use std::path::PathBuf;
+
+use overens_core::{PublicKey, State};
+
+/// The repository's top folder.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+pub fn log_path() -> PathBuf {
+    repo_root().join("events/examples/log.jsonl")
+}
+
+pub fn registrar_path() -> PathBuf {
+    repo_root().join("events/examples/keys/registrar.pub")
+}
+
+pub fn log_text() -> String {
+    let path = log_path();
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// The examples' test registrar key.
+pub fn registrar() -> PublicKey {
+    let path = registrar_path();
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    text.trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// An empty state trusting the examples' registrar.
+pub fn state() -> State {
+    State::new([registrar()])
+}
