@@ -1,0 +1,40 @@
+//! What a store refuses, and what goes wrong beneath it.
+
+use overens_core::{Digest32, EventId, StreamId};
+
+/// An append signed against a head that is no longer the stream's head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    pub stream: StreamId,
+    pub expected_seq: u64,
+    pub expected_prev: Digest32,
+    pub got_seq: u64,
+    pub got_prev: Digest32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "stream `{}` is at seq {} (prev {}); the event was signed for seq {} (prev {})",
+        .0.stream, .0.expected_seq, .0.expected_prev, .0.got_seq, .0.got_prev
+    )]
+    Conflict(Box<Conflict>),
+    #[error("event id {0} is already stored with other bytes")]
+    IdReused(EventId),
+    #[error("invalid batch: {0}")]
+    InvalidBatch(String),
+    #[error("restore must continue the log exactly: {0}")]
+    RestoreMismatch(String),
+    #[error("stored log is damaged at index {index}: {reason}")]
+    Corrupt { index: u64, reason: String },
+    #[error("storage failure: {0}")]
+    Storage(String),
+    #[error("the store stopped after a failed commit; restart to recover from disk")]
+    Failed,
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Storage(e.to_string())
+    }
+}

@@ -1,0 +1,105 @@
+//! Records as a store keeps them: the canonical envelope bytes and their place in the log.
+
+use overens_core::{Digest32, EventId, LogRecord, StreamId, Timestamp, VerifiedEvent};
+use sha2::{Digest, Sha256};
+
+/// An event ready to be stored. Built only from a [`VerifiedEvent`], so its bytes, hash and
+/// chain fields always agree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendEvent {
+    pub(crate) stream: StreamId,
+    pub(crate) seq: u64,
+    pub(crate) prev: Digest32,
+    pub(crate) id: EventId,
+    pub(crate) hash: Digest32,
+    pub(crate) bytes: Vec<u8>,
+}
+
+impl From<&VerifiedEvent> for AppendEvent {
+    fn from(event: &VerifiedEvent) -> Self {
+        let envelope = event.envelope();
+        AppendEvent {
+            stream: envelope.stream.clone(),
+            seq: envelope.seq,
+            prev: envelope.prev,
+            id: envelope.id,
+            hash: event.hash(),
+            bytes: event.canonical_bytes().to_vec(),
+        }
+    }
+}
+
+impl AppendEvent {
+    pub fn stream(&self) -> &StreamId {
+        &self.stream
+    }
+
+    pub fn id(&self) -> EventId {
+        self.id
+    }
+
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+}
+
+/// A record to restore with its original place and time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestoreRecord {
+    pub index: u64,
+    pub recorded_at: Timestamp,
+    pub event: AppendEvent,
+}
+
+/// The outcome of an append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    /// The index of each event of the batch, in order.
+    pub indexes: Vec<u64>,
+    pub recorded_at: Timestamp,
+    /// The log's length after the commit that holds the batch.
+    pub log_len: u64,
+    /// The batch was stored before, by an earlier append of the same events.
+    pub repeated: bool,
+}
+
+/// One stored record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRecord {
+    pub index: u64,
+    pub recorded_at: Timestamp,
+    pub stream: StreamId,
+    pub seq: u64,
+    pub id: EventId,
+    pub hash: Digest32,
+    /// The envelope's canonical bytes, exactly as signed and hashed.
+    pub envelope: Vec<u8>,
+}
+
+impl StoredRecord {
+    /// The record's canonical JSON line, built from the stored bytes without re-serialising
+    /// the envelope: JCS orders the keys `event`, `index`, `recorded_at`.
+    pub fn log_line(&self) -> String {
+        format!(
+            "{{\"event\":{},\"index\":{},\"recorded_at\":\"{}\"}}",
+            String::from_utf8_lossy(&self.envelope),
+            self.index,
+            self.recorded_at
+        )
+    }
+
+    pub fn to_log_record(&self) -> Result<LogRecord, crate::StoreError> {
+        LogRecord::parse_line(&self.log_line()).map_err(|e| crate::StoreError::Corrupt {
+            index: self.index,
+            reason: e.to_string(),
+        })
+    }
+}
+
+/// RFC 9162 leaf hash of a log record: SHA-256(0x00 ‖ JCS(record)).
+pub fn leaf_hash(line: &[u8]) -> Digest32 {
+    let mut h = Sha256::new();
+    h.update([0u8]);
+    h.update(line);
+    Digest32(h.finalize().into())
+}

@@ -1,0 +1,210 @@
+//! The embedded default store: one SQLite file (bundled SQLite, WAL, `synchronous=FULL`),
+//! one writer thread that group-commits, and read connections beside it.
+
+mod read;
+mod schema;
+mod writer;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+use overens_core::domain::StreamHead;
+use overens_core::{StreamId, Timestamp};
+use rusqlite::Connection;
+use tokio::sync::{oneshot, watch};
+
+pub use writer::Clock;
+
+use crate::{AppendEvent, Appended, EventStore, RestoreRecord, StoreError, StoredRecord};
+use writer::{Request, Writer};
+
+/// How to open a [`SqliteStore`].
+#[derive(Clone)]
+pub struct SqliteOptions {
+    /// Stamps `recorded_at`; the system clock unless a test sets another.
+    pub clock: Clock,
+    /// The most append requests one commit takes.
+    pub max_group: usize,
+}
+
+impl std::fmt::Debug for SqliteOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteOptions")
+            .field("max_group", &self.max_group)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            clock: Arc::new(system_clock),
+            max_group: 4096,
+        }
+    }
+}
+
+/// The system clock at microsecond precision.
+pub fn system_clock() -> Timestamp {
+    let now = chrono::Utc::now();
+    let micros = now.timestamp_micros();
+    Timestamp::from_datetime(chrono::DateTime::from_timestamp_micros(micros).unwrap_or(now))
+}
+
+/// The embedded store. Cheap to share behind an `Arc`; every method is safe to call from
+/// many tasks at once.
+#[derive(Debug)]
+pub struct SqliteStore {
+    path: PathBuf,
+    requests: Mutex<mpsc::Sender<Request>>,
+    committed: watch::Receiver<u64>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+    // Held for the store's lifetime: one process writes a store file at a time.
+    _lock: File,
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the store file at `path`. Refuses a file another process holds,
+    /// and a file whose indexes have holes.
+    pub fn open(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let lock_path = path.with_extension("lock");
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| StoreError::Storage(format!("{}: {e}", lock_path.display())))?;
+        lock.try_lock().map_err(|_| {
+            StoreError::Storage(format!(
+                "{} is in use by another process (lock {} is held)",
+                path.display(),
+                lock_path.display()
+            ))
+        })?;
+        let conn = schema::connect(&path, true)?;
+        let tail = read::tail(&conn)?;
+        let (committed_tx, committed) = watch::channel(tail.len);
+        let writer = Writer {
+            conn,
+            len: tail.len,
+            last_recorded_at: tail.last_recorded_at,
+            heads: tail.heads,
+            clock: options.clock,
+            max_group: options.max_group.max(1),
+            committed: committed_tx,
+        };
+        let (tx, rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("overens-sqlite-writer".into())
+            .spawn(move || writer.run(rx))
+            .map_err(|e| StoreError::Storage(format!("starting the writer thread: {e}")))?;
+        Ok(SqliteStore {
+            path,
+            requests: Mutex::new(tx),
+            committed,
+            readers: Arc::new(Mutex::new(Vec::new())),
+            _lock: lock,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn send(&self, request: Request) -> Result<(), StoreError> {
+        let sender = self.requests.lock().map_err(|_| StoreError::Failed)?;
+        sender.send(request).map_err(|_| StoreError::Failed)
+    }
+
+    /// Runs blocking SQLite reads off the async executor, on a pooled read connection.
+    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let pool = self.readers.clone();
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = match pool.lock().map_err(|_| StoreError::Failed)?.pop() {
+                Some(conn) => conn,
+                None => schema::connect(&path, false)?,
+            };
+            let result = f(&conn);
+            if let Ok(mut pool) = pool.lock() {
+                pool.push(conn);
+            }
+            result
+        })
+        .await
+        .map_err(|e| StoreError::Storage(format!("read task: {e}")))?
+    }
+}
+
+impl EventStore for SqliteStore {
+    async fn append(&self, batch: Vec<AppendEvent>) -> Result<Appended, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Request::Append { batch, reply })?;
+        answer.await.map_err(|_| StoreError::Failed)?
+    }
+
+    async fn restore(&self, records: Vec<RestoreRecord>) -> Result<(), StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Request::Restore { records, reply })?;
+        answer.await.map_err(|_| StoreError::Failed)?
+    }
+
+    async fn len(&self) -> Result<u64, StoreError> {
+        Ok(*self.committed.borrow())
+    }
+
+    async fn head(&self, stream: &StreamId) -> Result<StreamHead, StoreError> {
+        let stream = stream.clone();
+        self.read(move |conn| {
+            let last = read::read_stream_last(conn, &stream)?;
+            Ok(last.map_or(StreamHead::EMPTY, |r| StreamHead {
+                next_seq: r.seq + 1,
+                prev: r.hash,
+            }))
+        })
+        .await
+    }
+
+    async fn read_stream(
+        &self,
+        stream: &StreamId,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        let stream = stream.clone();
+        self.read(move |conn| read::read_stream(conn, &stream, from_seq, limit))
+            .await
+    }
+
+    async fn read_log(
+        &self,
+        from_index: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        // Only committed records: a reader never sees past what the writer acknowledged.
+        let committed = *self.committed.borrow();
+        if from_index >= committed {
+            return Ok(Vec::new());
+        }
+        let limit = limit.min((committed - from_index) as usize);
+        self.read(move |conn| read::read_log(conn, from_index, limit))
+            .await
+    }
+
+    async fn wait_for_growth(&self, known: u64, timeout: Duration) -> Result<u64, StoreError> {
+        let mut committed = self.committed.clone();
+        let wait = committed.wait_for(|len| *len > known);
+        match tokio::time::timeout(timeout, wait).await {
+            Ok(Ok(len)) => Ok(*len),
+            Ok(Err(_)) => Err(StoreError::Failed),
+            Err(_) => Ok(*self.committed.borrow()),
+        }
+    }
+}

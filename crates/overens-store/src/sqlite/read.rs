@@ -1,0 +1,196 @@
+//! Reads: records of the global log or of one stream, and the state the writer starts from.
+
+use std::collections::HashMap;
+
+use overens_core::domain::StreamHead;
+use overens_core::{Digest32, EventId, StreamId, Timestamp};
+use rusqlite::{Connection, Row, params};
+
+use crate::{StoreError, StoredRecord};
+
+pub(crate) const COLUMNS: &str = "idx, recorded_at, stream, seq, id, hash, envelope";
+
+fn corrupt(index: u64, reason: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt {
+        index,
+        reason: reason.to_string(),
+    }
+}
+
+pub(crate) fn digest(index: u64, bytes: Vec<u8>) -> Result<Digest32, StoreError> {
+    let array: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| corrupt(index, "a stored hash is not 32 bytes"))?;
+    Ok(Digest32(array))
+}
+
+/// Reads one row. Every column is parsed, so a damaged row is reported, not served.
+pub(crate) fn record(row: &Row<'_>) -> Result<StoredRecord, StoreError> {
+    let index: i64 = row.get(0)?;
+    let index = index as u64;
+    let recorded_at: String = row.get(1)?;
+    let stream: String = row.get(2)?;
+    let seq: i64 = row.get(3)?;
+    let id: Vec<u8> = row.get(4)?;
+    let hash: Vec<u8> = row.get(5)?;
+    let envelope: Vec<u8> = row.get(6)?;
+    let id: [u8; 16] = id
+        .try_into()
+        .map_err(|_| corrupt(index, "a stored id is not 16 bytes"))?;
+    let id = uuid_text(id)
+        .parse::<EventId>()
+        .map_err(|e| corrupt(index, e))?;
+    Ok(StoredRecord {
+        index,
+        recorded_at: recorded_at
+            .parse::<Timestamp>()
+            .map_err(|e| corrupt(index, e))?,
+        stream: stream.parse::<StreamId>().map_err(|e| corrupt(index, e))?,
+        seq: seq as u64,
+        id,
+        hash: digest(index, hash)?,
+        envelope,
+    })
+}
+
+fn uuid_text(b: [u8; 16]) -> String {
+    let h = |r: std::ops::Range<usize>| b[r].iter().map(|x| format!("{x:02x}")).collect::<String>();
+    format!(
+        "{}-{}-{}-{}-{}",
+        h(0..4),
+        h(4..6),
+        h(6..8),
+        h(8..10),
+        h(10..16)
+    )
+}
+
+pub(crate) fn read_log(
+    conn: &Connection,
+    from: u64,
+    limit: usize,
+) -> Result<Vec<StoredRecord>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM events WHERE idx >= ?1 ORDER BY idx LIMIT ?2"
+    ))?;
+    let mut rows = stmt.query(params![from as i64, limit as i64])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(record(row)?);
+    }
+    Ok(out)
+}
+
+pub(crate) fn read_stream(
+    conn: &Connection,
+    stream: &StreamId,
+    from_seq: u64,
+    limit: usize,
+) -> Result<Vec<StoredRecord>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM events WHERE stream = ?1 AND seq >= ?2 ORDER BY seq LIMIT ?3"
+    ))?;
+    let mut rows = stmt.query(params![stream.to_string(), from_seq as i64, limit as i64])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(record(row)?);
+    }
+    Ok(out)
+}
+
+/// What the writer needs to continue the log: its length, last recorded time and every
+/// stream's head. Refuses a log with holes in its indexes.
+pub(crate) struct Tail {
+    pub len: u64,
+    pub last_recorded_at: Option<Timestamp>,
+    pub heads: HashMap<StreamId, StreamHead>,
+}
+
+pub(crate) fn tail(conn: &Connection) -> Result<Tail, StoreError> {
+    let (count, max): (i64, Option<i64>) =
+        conn.query_row("SELECT count(*), max(idx) FROM events", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    let len = max.map_or(0, |m| m + 1) as u64;
+    if count as u64 != len {
+        return Err(corrupt(
+            len.saturating_sub(1),
+            format!(
+                "{count} records but indexes up to {}: records are missing",
+                len.saturating_sub(1)
+            ),
+        ));
+    }
+    let last_recorded_at = match max {
+        None => None,
+        Some(m) => {
+            let text: String =
+                conn.query_row("SELECT recorded_at FROM events WHERE idx = ?1", [m], |r| {
+                    r.get(0)
+                })?;
+            Some(text.parse().map_err(|e| corrupt(m as u64, e))?)
+        }
+    };
+    let mut heads = HashMap::new();
+    let mut stmt = conn.prepare(
+        "SELECT e.idx, e.stream, e.seq, e.hash FROM events e
+         JOIN (SELECT stream, max(seq) AS seq FROM events GROUP BY stream) h
+           ON e.stream = h.stream AND e.seq = h.seq",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let index = row.get::<_, i64>(0)? as u64;
+        let stream: String = row.get(1)?;
+        let stream: StreamId = stream.parse().map_err(|e| corrupt(index, e))?;
+        let seq = row.get::<_, i64>(2)? as u64;
+        let hash = digest(index, row.get(3)?)?;
+        heads.insert(
+            stream,
+            StreamHead {
+                next_seq: seq + 1,
+                prev: hash,
+            },
+        );
+    }
+    Ok(Tail {
+        len,
+        last_recorded_at,
+        heads,
+    })
+}
+
+/// The stored copy of an event id, if any: (index, recorded_at, envelope bytes).
+pub(crate) fn by_id(
+    conn: &Connection,
+    id: &EventId,
+) -> Result<Option<(u64, Timestamp, Vec<u8>)>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT idx, recorded_at, envelope FROM events WHERE id = ?1")?;
+    let mut rows = stmt.query([id.as_uuid().as_bytes().as_slice()])?;
+    match rows.next()? {
+        None => Ok(None),
+        Some(row) => {
+            let index = row.get::<_, i64>(0)? as u64;
+            let at: String = row.get(1)?;
+            Ok(Some((
+                index,
+                at.parse().map_err(|e| corrupt(index, e))?,
+                row.get(2)?,
+            )))
+        }
+    }
+}
+
+pub(crate) fn read_stream_last(
+    conn: &Connection,
+    stream: &StreamId,
+) -> Result<Option<StoredRecord>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM events WHERE stream = ?1 ORDER BY seq DESC LIMIT 1"
+    ))?;
+    let mut rows = stmt.query([stream.to_string()])?;
+    match rows.next()? {
+        Some(row) => Ok(Some(record(row)?)),
+        None => Ok(None),
+    }
+}
