@@ -147,6 +147,10 @@ fn one_of_each() -> Vec<Event> {
             parties: vec![slug(party), slug("norrkopings-kommun")],
             preamble: "Parterna är överens om …".into(),
         }),
+        Event::TitleAndPreambleRevised(event::TitleAndPreambleRevised {
+            title: "Överenskommelse om samverkan kring barn och unga 0–20 år".into(),
+            preamble: "Parterna är överens om att samverka kring barn och unga.".into(),
+        }),
         Event::PartyAdded(event::PartyAdded {
             party: slug("polisen"),
         }),
@@ -459,6 +463,9 @@ const BROKEN: &[Broken] = &[
     ("missing payload field", "RepresentativeAdded", |v| {
         remove(v, "/payload", "role")
     }),
+    ("missing preamble", "TitleAndPreambleRevised", |v| {
+        remove(v, "/payload", "preamble")
+    }),
     ("missing chair kind", "ForumEstablished", |v| {
         remove(v, "/payload/definition/chair", "kind")
     }),
@@ -469,6 +476,11 @@ const BROKEN: &[Broken] = &[
     ("extra payload field", "PartyAdded", |v| {
         insert(v, "/payload", "admin", json!(true))
     }),
+    (
+        "parties in TitleAndPreambleRevised",
+        "TitleAndPreambleRevised",
+        |v| insert(v, "/payload", "parties", json!(["polisen"])),
+    ),
     ("extra cadence field", "ForumEstablished", |v| {
         insert(v, "/payload/definition/meets/0", "where", json!("Rådhuset"))
     }),
@@ -617,6 +629,11 @@ const BROKEN: &[Broken] = &[
     ("agreement event in the directory", "PartyAdded", |v| {
         set(v, "/stream", json!("directory"))
     }),
+    (
+        "TitleAndPreambleRevised in the directory",
+        "TitleAndPreambleRevised",
+        |v| set(v, "/stream", json!("directory")),
+    ),
     ("unknown type", "PartyAdded", |v| {
         set(v, "/type", json!("PartyDeleted"))
     }),

@@ -98,6 +98,20 @@ fn norrtalje_versions_follow_2009_2012_2014_on_paper() {
     }
     let changes = diff(2, &bus.version(2).expect("v2").content, 3, v3);
     assert!(!changes.is_empty());
+    // The 2014 revision rewrote the preamble (TitleAndPreambleRevised) but kept the title.
+    assert_eq!(changes.title, None);
+    let preamble = changes.preamble.as_ref().expect("the preamble changed");
+    assert!(
+        preamble
+            .iter()
+            .any(|r| r.op == "insert" && r.text.contains("Gemensamma utgångspunkter")),
+        "{preamble:?}"
+    );
+    // Versions 1 and 2 keep the preamble they were signed with.
+    assert_eq!(
+        bus.version(1).expect("v1").content.preamble,
+        bus.version(2).expect("v2").content.preamble
+    );
 }
 
 #[test]

@@ -18,6 +18,7 @@ pub enum Event {
     SignatoryRevoked(SignatoryRevoked),
     // agreement/<id>
     AgreementDrafted(AgreementDrafted),
+    TitleAndPreambleRevised(TitleAndPreambleRevised),
     PartyAdded(PartyAdded),
     PartyRemoved(PartyRemoved),
     SectionRevised(SectionRevised),
@@ -43,11 +44,12 @@ pub enum StreamKind {
 }
 
 /// The name of every event type, in catalogue order.
-pub const EVENT_TYPES: [&str; 19] = [
+pub const EVENT_TYPES: [&str; 20] = [
     "PartyRegistered",
     "SignatoryEnrolled",
     "SignatoryRevoked",
     "AgreementDrafted",
+    "TitleAndPreambleRevised",
     "PartyAdded",
     "PartyRemoved",
     "SectionRevised",
@@ -73,6 +75,7 @@ impl Event {
             Event::SignatoryEnrolled(_) => "SignatoryEnrolled",
             Event::SignatoryRevoked(_) => "SignatoryRevoked",
             Event::AgreementDrafted(_) => "AgreementDrafted",
+            Event::TitleAndPreambleRevised(_) => "TitleAndPreambleRevised",
             Event::PartyAdded(_) => "PartyAdded",
             Event::PartyRemoved(_) => "PartyRemoved",
             Event::SectionRevised(_) => "SectionRevised",
@@ -104,7 +107,8 @@ impl Event {
     pub fn is_draft_change(&self) -> bool {
         matches!(
             self,
-            Event::PartyAdded(_)
+            Event::TitleAndPreambleRevised(_)
+                | Event::PartyAdded(_)
                 | Event::PartyRemoved(_)
                 | Event::SectionRevised(_)
                 | Event::SectionRemoved(_)
@@ -170,6 +174,14 @@ pub struct SignatoryRevoked {
 pub struct AgreementDrafted {
     pub title: String,
     pub parties: Vec<PartyId>,
+    pub preamble: String,
+}
+
+/// Replaces the draft's title and preamble, both at once (the rest of the content stays).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TitleAndPreambleRevised {
+    pub title: String,
     pub preamble: String,
 }
 
@@ -310,6 +322,38 @@ mod tests {
             Event::from_parts("PartyAdded", &e.payload()).expect("parses"),
             e
         );
+    }
+
+    #[test]
+    fn title_and_preamble_revised_is_a_draft_change_with_exactly_two_fields() {
+        let e = Event::TitleAndPreambleRevised(TitleAndPreambleRevised {
+            title: "Lokal BUS-överenskommelse, Norrtälje".into(),
+            preamble: "Samverkan för barnens skull".into(),
+        });
+        assert!(e.is_draft_change());
+        assert_eq!(e.stream_kind(), StreamKind::Agreement);
+        assert_eq!(EVENT_TYPES[4], e.type_name());
+        let mut payload = e.payload();
+        assert_eq!(
+            Event::from_parts("TitleAndPreambleRevised", &payload).expect("parses"),
+            e
+        );
+        payload.insert("parties".into(), serde_json::json!([]));
+        let err = Event::from_parts("TitleAndPreambleRevised", &payload).expect_err("extra");
+        assert!(err.to_string().contains("unknown field `parties`"), "{err}");
+        payload.remove("parties");
+        payload.remove("preamble");
+        let err = Event::from_parts("TitleAndPreambleRevised", &payload).expect_err("missing");
+        assert!(
+            err.to_string().contains("missing field `preamble`"),
+            "{err}"
+        );
+        let drafted = Event::AgreementDrafted(AgreementDrafted {
+            title: "t".into(),
+            parties: Vec::new(),
+            preamble: String::new(),
+        });
+        assert!(!drafted.is_draft_change());
     }
 
     #[test]

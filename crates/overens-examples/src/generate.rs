@@ -139,13 +139,13 @@ pub fn generate_with_state(source_text: &str) -> Result<(Generated, State), Erro
 }
 
 fn check_times(entry: &Entry, previous: Option<overens_core::Timestamp>) -> Result<(), Error> {
-    if let Some(previous) = previous {
-        if entry.recorded_at < previous {
-            return Err(entry.fail(Problem::RecordedBackwards {
-                previous,
-                recorded_at: entry.recorded_at,
-            }));
-        }
+    if let Some(previous) = previous
+        && entry.recorded_at < previous
+    {
+        return Err(entry.fail(Problem::RecordedBackwards {
+            previous,
+            recorded_at: entry.recorded_at,
+        }));
     }
     if entry.at > entry.recorded_at {
         return Err(entry.fail(Problem::AtAfterRecorded {

@@ -108,12 +108,12 @@ impl Source {
             }
             let payload = to_json_object(raw.payload, "payload").map_err(fail)?;
             // Enrolment introduces the key name that later entries sign with.
-            if kind == "SignatoryEnrolled" {
-                if let Some(Value::String(name)) = payload.get("key_name") {
-                    check_key_name(name).map_err(fail)?;
-                    if !known.insert(name.clone()) {
-                        return Err(fail(Problem::DuplicateKeyName(name.clone())));
-                    }
+            if kind == "SignatoryEnrolled"
+                && let Some(Value::String(name)) = payload.get("key_name")
+            {
+                check_key_name(name).map_err(fail)?;
+                if !known.insert(name.clone()) {
+                    return Err(fail(Problem::DuplicateKeyName(name.clone())));
                 }
             }
             entries.push(Entry {

@@ -230,6 +230,15 @@ impl Agreement {
 
         let draft = &self.draft;
         match event {
+            Event::TitleAndPreambleRevised(e) => {
+                non_empty("title", &e.title)?;
+                if draft.title == e.title && draft.preamble == e.preamble {
+                    return Err(Rejection::NoChange {
+                        what: "revising the title and preamble".into(),
+                    });
+                }
+                Ok(())
+            }
             Event::PartyAdded(e) => {
                 if directory.party(&e.party).is_none() {
                     return Err(Rejection::UnknownParty(e.party.clone()));
@@ -506,6 +515,10 @@ impl Agreement {
         let draft = &mut self.draft;
         match event {
             Event::AgreementDrafted(_) => {}
+            Event::TitleAndPreambleRevised(e) => {
+                draft.title = e.title.clone();
+                draft.preamble = e.preamble.clone();
+            }
             Event::PartyAdded(e) => draft.parties.push(e.party.clone()),
             Event::PartyRemoved(e) => draft.parties.retain(|p| p != &e.party),
             Event::SectionRevised(e) => {

@@ -12,6 +12,9 @@ pub(super) fn summarise(directory: &Directory, event: &Event) -> String {
             e.title,
             e.parties.iter().map(party).collect::<Vec<_>>().join(", ")
         ),
+        Event::TitleAndPreambleRevised(e) => {
+            format!("revised title and preamble: \"{}\"", e.title)
+        }
         Event::PartyAdded(e) => format!("added party {}", party(&e.party)),
         Event::PartyRemoved(e) => format!("removed party {}", party(&e.party)),
         Event::SectionRevised(e) => format!("revised section \"{}\" ({})", e.heading, e.section),

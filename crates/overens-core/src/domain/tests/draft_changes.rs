@@ -1,8 +1,220 @@
-//! Draft changes: parties, sections, forums and seats fold into the working copy.
+//! Draft changes: title and preamble, parties, sections, forums and seats fold into the
+//! working copy.
 
 use super::fixture::*;
 use crate::content::{Chair, Representative, Section};
-use crate::domain::Rejection;
+use crate::domain::{Rejection, RejectionKind};
+
+// --- TitleAndPreambleRevised ---------------------------------------------------------------
+
+const DRAFTED_TITLE: &str = "Samverkan kring barn och unga";
+const DRAFTED_PREAMBLE: &str = "Parterna är överens om att samverka kring barn och unga.";
+const NEW_TITLE: &str = "Överenskommelse om samverkan kring barn och unga";
+const NEW_PREAMBLE: &str = "Överenskommelsen gäller barn och unga 0–20 år i Norrköping.";
+
+#[test]
+fn title_and_preamble_are_replaced_and_the_rest_stays() {
+    let mut w = given();
+    let before = w.agreement().draft.clone();
+    assert_eq!(
+        w.when(&cia(), title_and_preamble(NEW_TITLE, NEW_PREAMBLE)),
+        Ok(())
+    );
+    let draft = &w.agreement().draft;
+    assert_eq!(draft.title, NEW_TITLE);
+    assert_eq!(draft.preamble, NEW_PREAMBLE);
+    assert_eq!(draft.parties, before.parties);
+    assert_eq!(draft.sections, before.sections);
+    assert_eq!(draft.forums, before.forums);
+    assert_ne!(draft.hash(), before.hash());
+    let entry = w.agreement().timeline.last().expect("timeline entry");
+    assert_eq!(entry.event_type, "TitleAndPreambleRevised");
+    assert_eq!(entry.by.party, Some(region()));
+    assert!(entry.summary.contains(NEW_TITLE), "{}", entry.summary);
+}
+
+#[test]
+fn the_title_alone_or_the_preamble_alone_may_change() {
+    let mut w = given();
+    assert_eq!(
+        w.when(&anna(), title_and_preamble(NEW_TITLE, DRAFTED_PREAMBLE)),
+        Ok(())
+    );
+    assert_eq!(
+        w.when(&anna(), title_and_preamble(NEW_TITLE, NEW_PREAMBLE)),
+        Ok(())
+    );
+    // back to the drafted text: a change from the draft as it now stands
+    assert_eq!(
+        w.when(&anna(), title_and_preamble(DRAFTED_TITLE, DRAFTED_PREAMBLE)),
+        Ok(())
+    );
+    let draft = &w.agreement().draft;
+    assert_eq!(
+        (draft.title.as_str(), draft.preamble.as_str()),
+        (DRAFTED_TITLE, DRAFTED_PREAMBLE)
+    );
+}
+
+#[test]
+fn revising_title_and_preamble_must_change_something() {
+    let mut w = given();
+    let before = w.agreement_json();
+    assert_eq!(
+        w.when(&anna(), title_and_preamble(DRAFTED_TITLE, DRAFTED_PREAMBLE)),
+        Err(Rejection::NoChange {
+            what: "revising the title and preamble".into()
+        })
+    );
+    assert_eq!(w.agreement_json(), before);
+    // nor after a change, repeating it
+    w.given(&anna(), title_and_preamble(NEW_TITLE, NEW_PREAMBLE));
+    let before = w.agreement_json();
+    assert_eq!(
+        w.when(&cia(), title_and_preamble(NEW_TITLE, NEW_PREAMBLE)),
+        Err(Rejection::NoChange {
+            what: "revising the title and preamble".into()
+        })
+    );
+    assert_eq!(w.agreement_json(), before);
+}
+
+#[test]
+fn the_title_must_not_be_empty() {
+    let mut w = given();
+    let before = w.agreement_json();
+    for blank in ["", " ", "\n\t"] {
+        assert_eq!(
+            w.when(&anna(), title_and_preamble(blank, NEW_PREAMBLE)),
+            Err(Rejection::Empty { field: "title" }),
+            "{blank:?}"
+        );
+    }
+    assert_eq!(w.agreement_json(), before);
+    assert_eq!(w.agreement().draft.title, DRAFTED_TITLE);
+}
+
+#[test]
+fn the_preamble_may_be_emptied() {
+    // as in AgreementDrafted, only the title must carry text
+    let mut w = given();
+    assert_eq!(
+        w.when(&anna(), title_and_preamble(DRAFTED_TITLE, "")),
+        Ok(())
+    );
+    assert_eq!(w.agreement().draft.preamble, "");
+}
+
+#[test]
+fn title_and_preamble_are_revised_only_by_a_party_of_the_agreement() {
+    let mut w = given();
+    let before = w.agreement_json();
+    // Länsstyrelsen is registered, but not a party
+    let rejection = w
+        .when(&eva(), title_and_preamble(NEW_TITLE, NEW_PREAMBLE))
+        .expect_err("not a party");
+    assert_eq!(
+        rejection,
+        Rejection::NotAParty {
+            party: lansstyrelsen(),
+            agreement: barn_och_unga(),
+        }
+    );
+    assert_eq!(rejection.kind(), RejectionKind::Forbidden);
+    // a registrar records paper only
+    assert_eq!(
+        w.when(&registrar(), title_and_preamble(NEW_TITLE, NEW_PREAMBLE)),
+        Err(Rejection::RegistrarMayNotSign {
+            event: "TitleAndPreambleRevised"
+        })
+    );
+    // a key nobody enrolled
+    assert_eq!(
+        w.when(&stranger(), title_and_preamble(NEW_TITLE, NEW_PREAMBLE)),
+        Err(Rejection::UnknownSigner {
+            key: stranger().public()
+        })
+    );
+    assert_eq!(w.agreement_json(), before);
+}
+
+#[test]
+fn title_and_preamble_are_not_revised_after_termination() {
+    let mut w = given_in_force();
+    w.given(&dan(), terminated(&polis(), "2022-12-31"));
+    let before = w.agreement_json();
+    assert_eq!(
+        w.when(&anna(), title_and_preamble(NEW_TITLE, NEW_PREAMBLE)),
+        Err(Rejection::Terminated(barn_och_unga()))
+    );
+    assert_eq!(w.agreement_json(), before);
+}
+
+#[test]
+fn a_proposal_seals_the_old_title_and_preamble() {
+    // given version 1 proposed with the drafted title and preamble
+    let mut w = given_proposed();
+    let v1_before = serde_json::to_value(w.agreement().version(1)).expect("json");
+    let sealed = w.version_hash(1);
+    // when the title and preamble change afterwards
+    assert_eq!(
+        w.when(&anna(), title_and_preamble(NEW_TITLE, NEW_PREAMBLE)),
+        Ok(())
+    );
+    // then version 1 keeps the old ones
+    let v1 = w.agreement().version(1).expect("v1");
+    assert_eq!(serde_json::to_value(v1).expect("json"), v1_before);
+    assert_eq!(v1.content.title, DRAFTED_TITLE);
+    assert_eq!(v1.content.preamble, DRAFTED_PREAMBLE);
+    assert_eq!(v1.content.hash(), sealed);
+    // and version 2 seals the new ones
+    assert_ne!(w.draft_hash(), sealed);
+    assert_eq!(w.propose(None), 2);
+    let v2 = w.agreement().version(2).expect("v2");
+    assert_eq!(v2.content.title, NEW_TITLE);
+    assert_eq!(v2.content.preamble, NEW_PREAMBLE);
+    assert_eq!(w.version_hash(1), sealed);
+    // a stale signature of version 1 stays refused: the new text is version 2's
+    assert_eq!(
+        w.when(&cia(), signed(1, sealed, &region())),
+        Err(Rejection::StaleProposal {
+            version: 1,
+            latest: 2
+        })
+    );
+}
+
+#[test]
+fn the_diff_between_versions_shows_the_new_title_and_preamble() {
+    let mut w = given_in_force();
+    w.given(&anna(), title_and_preamble(NEW_TITLE, NEW_PREAMBLE));
+    w.propose(None);
+    let (v1, v2) = (
+        &w.agreement().version(1).expect("v1").content,
+        &w.agreement().version(2).expect("v2").content,
+    );
+    let diff = crate::projection::diff(1, v1, 2, v2);
+    let title = diff.title.as_ref().expect("title changed");
+    assert_eq!(
+        (&title.field[..], &title.from, &title.to),
+        (
+            "title",
+            &serde_json::json!(DRAFTED_TITLE),
+            &serde_json::json!(NEW_TITLE)
+        )
+    );
+    let preamble = diff.preamble.as_ref().expect("preamble changed");
+    let inserted: String = preamble
+        .iter()
+        .filter(|r| r.op == "insert")
+        .map(|r| r.text.as_str())
+        .collect();
+    assert!(inserted.contains("0–20"), "{preamble:?}");
+    // nothing else changed
+    assert!(diff.parties_added.is_empty() && diff.parties_removed.is_empty());
+    assert!(diff.sections.is_empty() && diff.forums.is_empty());
+    assert!(!diff.is_empty());
+}
 
 // --- PartyAdded ----------------------------------------------------------------------------
 

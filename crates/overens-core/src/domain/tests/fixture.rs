@@ -17,6 +17,7 @@ use crate::event::{
     PaperSignatureRecorded, PartyAdded, PartyRegistered, PartyRemoved, RenegotiationRequested,
     RepresentativeAdded, RepresentativeRemoved, RevisionProposed, RevisionSigned,
     RevisionWithdrawn, SectionRemoved, SectionRevised, SignatoryEnrolled, SignatoryRevoked,
+    TitleAndPreambleRevised,
 };
 use crate::id::{AgreementId, EventId, ForumId, PartyId, RepresentativeId, SectionId, StreamId};
 use crate::record::Recorded;
@@ -164,6 +165,13 @@ pub(super) fn drafted(title: &str, parties: &[PartyId]) -> Event {
         title: title.into(),
         parties: parties.to_vec(),
         preamble: "Parterna är överens om att samverka kring barn och unga.".into(),
+    })
+}
+
+pub(super) fn title_and_preamble(title: &str, preamble: &str) -> Event {
+    Event::TitleAndPreambleRevised(TitleAndPreambleRevised {
+        title: title.into(),
+        preamble: preamble.into(),
     })
 }
 

@@ -94,6 +94,7 @@ fn after_termination_nothing_is_recorded() {
     let terminated_error = Err(Rejection::Terminated(barn_och_unga()));
     let cases = [
         (anna(), drafted("Igen", &[kommun()])),
+        (anna(), title_and_preamble("Ny titel", "Ny ingress.")),
         (anna(), party_added(&tandvard())),
         (anna(), party_removed(&polis())),
         (anna(), section("ny", "Ny", "Text.")),
