@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use crate::domain::{Rejection, State};
-use crate::envelope::EnvelopeError;
+use crate::envelope::{EnvelopeError, VerifiedEvent};
 use crate::id::{EventId, StreamId};
 use crate::record::{LogRecord, RecordError, Recorded};
 use crate::time::Timestamp;
@@ -110,6 +110,17 @@ impl Replayer {
 
     /// Checks and applies one record.
     pub fn push(&mut self, record: LogRecord) -> Result<(), LogError> {
+        let verified = record.event.clone().verify();
+        self.push_verified(record, verified)
+    }
+
+    /// Checks and applies one record whose envelope the caller already verified (replay
+    /// verifies many envelopes in parallel, then folds them here in order).
+    pub fn push_verified(
+        &mut self,
+        record: LogRecord,
+        verified: Result<VerifiedEvent, EnvelopeError>,
+    ) -> Result<(), LogError> {
         let error = |defect: Defect| LogError {
             line: None,
             index: Some(record.index),
@@ -135,7 +146,12 @@ impl Replayer {
         if self.ids.contains(&record.event.id) {
             return Err(error(Defect::DuplicateId(record.event.id)));
         }
-        let event = record.event.clone().verify().map_err(|e| error(e.into()))?;
+        let event = verified.map_err(|e| error(e.into()))?;
+        if event.envelope() != &record.event {
+            return Err(error(Defect::Envelope(EnvelopeError::Malformed(
+                "verified envelope is not the record's".into(),
+            ))));
+        }
         self.state
             .apply(Recorded {
                 index: record.index,
@@ -146,6 +162,11 @@ impl Replayer {
         self.ids.insert(record.event.id);
         self.last_recorded_at = Some(record.recorded_at);
         Ok(())
+    }
+
+    /// The state and every event id seen (for idempotency checks after replay).
+    pub fn into_parts(self) -> (State, HashSet<EventId>) {
+        (self.state, self.ids)
     }
 }
 

@@ -15,7 +15,7 @@ pub use overens_core::domain::StreamHead;
 pub use record::{AppendEvent, Appended, RestoreRecord, StoredRecord, leaf_hash};
 pub use sqlite::{SqliteOptions, SqliteStore};
 
-use overens_core::StreamId;
+use overens_core::{EventId, StreamId};
 
 /// A durable, append-only global log of signed events, split into streams.
 ///
@@ -39,6 +39,12 @@ pub trait EventStore: Send + Sync + 'static {
         &self,
         records: Vec<RestoreRecord>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The stored record of an event id, if any: how a retried append learns it landed.
+    fn find(
+        &self,
+        id: EventId,
+    ) -> impl Future<Output = Result<Option<StoredRecord>, StoreError>> + Send;
 
     /// The number of records in the global log.
     fn len(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;

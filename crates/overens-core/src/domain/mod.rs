@@ -7,6 +7,7 @@ mod rejection;
 mod summary;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -59,11 +60,16 @@ impl StreamHead {
 }
 
 /// The fold of the whole global log.
+///
+/// Cloning is cheap: the directory and each agreement sit behind an `Arc` and are copied
+/// only when an event changes them while another clone still holds them. So a reader can
+/// keep an immutable snapshot while appends go on, and a failed batch is undone by putting
+/// back the clone taken before it.
 #[derive(Debug, Clone)]
 pub struct State {
-    directory: Directory,
-    agreements: BTreeMap<AgreementId, Agreement>,
-    heads: HashMap<StreamId, StreamHead>,
+    directory: Arc<Directory>,
+    agreements: BTreeMap<AgreementId, Arc<Agreement>>,
+    heads: Arc<HashMap<StreamId, StreamHead>>,
     records: u64,
 }
 
@@ -71,9 +77,9 @@ impl State {
     /// An empty log that trusts these registrar keys.
     pub fn new(registrars: impl IntoIterator<Item = PublicKey>) -> Self {
         State {
-            directory: Directory::new(registrars),
+            directory: Arc::new(Directory::new(registrars)),
             agreements: BTreeMap::new(),
-            heads: HashMap::new(),
+            heads: Arc::new(HashMap::new()),
             records: 0,
         }
     }
@@ -83,11 +89,11 @@ impl State {
     }
 
     pub fn agreement(&self, id: &AgreementId) -> Option<&Agreement> {
-        self.agreements.get(id)
+        self.agreements.get(id).map(|a| &**a)
     }
 
     pub fn agreements(&self) -> impl Iterator<Item = &Agreement> {
-        self.agreements.values()
+        self.agreements.values().map(|a| &**a)
     }
 
     pub fn head(&self, stream: &StreamId) -> StreamHead {
@@ -170,25 +176,39 @@ impl State {
         };
         let signer = event.signer();
         match (event.stream(), event.event()) {
-            (StreamId::Directory, e) => self.directory.evolve(e, signer, stamp),
+            (StreamId::Directory, e) => Arc::make_mut(&mut self.directory).evolve(e, signer, stamp),
             (StreamId::Agreement(id), e) => {
                 if let Event::AgreementDrafted(drafted) = e {
-                    self.agreements
-                        .insert(id.clone(), Agreement::drafted(id.clone(), drafted, stamp));
+                    let drafted = Agreement::drafted(id.clone(), drafted, stamp);
+                    self.agreements.insert(id.clone(), Arc::new(drafted));
                 }
                 if let Some(agreement) = self.agreements.get_mut(id) {
-                    agreement.evolve(&self.directory, e, signer, stamp);
+                    Arc::make_mut(agreement).evolve(&self.directory, e, signer, stamp);
                 }
             }
         }
-        self.heads.insert(
-            event.stream().clone(),
-            StreamHead {
-                next_seq: event.seq() + 1,
-                prev: event.hash(),
-            },
-        );
+        let head = StreamHead {
+            next_seq: event.seq() + 1,
+            prev: event.hash(),
+        };
+        Arc::make_mut(&mut self.heads).insert(event.stream().clone(), head);
         self.records += 1;
+    }
+
+    /// Applies a batch for one stream atomically: all events, or (on the first rejection)
+    /// none, with the position in the batch of the event that was refused.
+    pub fn apply_batch<'a>(
+        &mut self,
+        records: impl IntoIterator<Item = Recorded<'a>>,
+    ) -> Result<(), (usize, Rejection)> {
+        let before = self.clone();
+        for (i, record) in records.into_iter().enumerate() {
+            if let Err(rejection) = self.apply(record) {
+                *self = before;
+                return Err((i, rejection));
+            }
+        }
+        Ok(())
     }
 
     /// `decide`, then `evolve`: the one way to grow a state.

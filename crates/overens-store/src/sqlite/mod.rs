@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use overens_core::domain::StreamHead;
-use overens_core::{StreamId, Timestamp};
+use overens_core::{EventId, StreamId, Timestamp};
 use rusqlite::Connection;
 use tokio::sync::{oneshot, watch};
 
@@ -154,6 +154,12 @@ impl EventStore for SqliteStore {
         let (reply, answer) = oneshot::channel();
         self.send(Request::Restore { records, reply })?;
         answer.await.map_err(|_| StoreError::Failed)?
+    }
+
+    async fn find(&self, id: EventId) -> Result<Option<StoredRecord>, StoreError> {
+        let committed = *self.committed.borrow();
+        let found = self.read(move |conn| read::find(conn, &id)).await?;
+        Ok(found.filter(|r| r.index < committed))
     }
 
     async fn len(&self) -> Result<u64, StoreError> {

@@ -194,3 +194,12 @@ pub(crate) fn read_stream_last(
         None => Ok(None),
     }
 }
+
+pub(crate) fn find(conn: &Connection, id: &EventId) -> Result<Option<StoredRecord>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM events WHERE id = ?1"))?;
+    let mut rows = stmt.query([id.as_uuid().as_bytes().as_slice()])?;
+    match rows.next()? {
+        Some(row) => Ok(Some(record(row)?)),
+        None => Ok(None),
+    }
+}

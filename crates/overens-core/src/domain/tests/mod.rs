@@ -2,10 +2,8 @@
 //! case, through the whole path (sign → verify → decide → evolve). Every refused event is
 //! also checked to leave the state untouched (see [`fixture::World::submit`]).
 
-// The fixture returns `decide`'s own `Result<(), Rejection>`; `Rejection` is large because
-// `PublicKey` is (a decompressed point), which is the library's choice, not the tests'.
-
 mod agreement;
+mod batch;
 mod chain;
 mod directory;
 mod draft_changes;
