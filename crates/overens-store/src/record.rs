@@ -74,18 +74,16 @@ pub struct StoredRecord {
     pub hash: Digest32,
     /// The envelope's canonical bytes, exactly as signed and hashed.
     pub envelope: Vec<u8>,
+    /// The leaf hash stored with the record (RFC 9162): replay recomputes it, so an edit of
+    /// any column, `recorded_at` included, is caught.
+    pub leaf: Digest32,
 }
 
 impl StoredRecord {
     /// The record's canonical JSON line, built from the stored bytes without re-serialising
     /// the envelope: JCS orders the keys `event`, `index`, `recorded_at`.
     pub fn log_line(&self) -> String {
-        format!(
-            "{{\"event\":{},\"index\":{},\"recorded_at\":\"{}\"}}",
-            String::from_utf8_lossy(&self.envelope),
-            self.index,
-            self.recorded_at
-        )
+        record_line(&self.envelope, self.index, self.recorded_at)
     }
 
     pub fn to_log_record(&self) -> Result<LogRecord, crate::StoreError> {
@@ -94,6 +92,15 @@ impl StoredRecord {
             reason: e.to_string(),
         })
     }
+}
+
+/// The canonical JSON of a log record, from the envelope's canonical bytes: JCS orders the
+/// keys `event`, `index`, `recorded_at`, and neither the index nor the time needs escaping.
+pub fn record_line(envelope: &[u8], index: u64, recorded_at: Timestamp) -> String {
+    format!(
+        "{{\"event\":{},\"index\":{index},\"recorded_at\":\"{recorded_at}\"}}",
+        String::from_utf8_lossy(envelope)
+    )
 }
 
 /// RFC 9162 leaf hash of a log record: SHA-256(0x00 ‖ JCS(record)).

@@ -8,7 +8,7 @@ use rusqlite::{Connection, Row, params};
 
 use crate::{StoreError, StoredRecord};
 
-pub(crate) const COLUMNS: &str = "idx, recorded_at, stream, seq, id, hash, envelope";
+pub(crate) const COLUMNS: &str = "idx, recorded_at, stream, seq, id, hash, envelope, leaf";
 
 fn corrupt(index: u64, reason: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt {
@@ -34,6 +34,7 @@ pub(crate) fn record(row: &Row<'_>) -> Result<StoredRecord, StoreError> {
     let id: Vec<u8> = row.get(4)?;
     let hash: Vec<u8> = row.get(5)?;
     let envelope: Vec<u8> = row.get(6)?;
+    let leaf: Vec<u8> = row.get(7)?;
     let id: [u8; 16] = id
         .try_into()
         .map_err(|_| corrupt(index, "a stored id is not 16 bytes"))?;
@@ -50,6 +51,7 @@ pub(crate) fn record(row: &Row<'_>) -> Result<StoredRecord, StoreError> {
         id,
         hash: digest(index, hash)?,
         envelope,
+        leaf: digest(index, leaf)?,
     })
 }
 

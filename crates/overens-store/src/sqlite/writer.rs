@@ -11,7 +11,7 @@ use rusqlite::{Connection, params};
 use tokio::sync::{oneshot, watch};
 
 use super::read;
-use crate::{AppendEvent, Appended, Conflict, RestoreRecord, StoreError, StoredRecord, leaf_hash};
+use crate::{AppendEvent, Appended, Conflict, RestoreRecord, StoreError, leaf_hash, record_line};
 
 /// The clock that stamps `recorded_at`; tests pass a fake one.
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
@@ -253,16 +253,7 @@ impl Writer {
 
     fn insert(&mut self, event: &AppendEvent, recorded_at: Timestamp) -> Result<u64, StoreError> {
         let index = self.len;
-        let record = StoredRecord {
-            index,
-            recorded_at,
-            stream: event.stream.clone(),
-            seq: event.seq,
-            id: event.id,
-            hash: event.hash,
-            envelope: event.bytes.clone(),
-        };
-        let leaf = leaf_hash(record.log_line().as_bytes());
+        let leaf = leaf_hash(record_line(&event.bytes, index, recorded_at).as_bytes());
         self.conn
             .prepare_cached(
                 "INSERT INTO events (idx, stream, seq, id, recorded_at, hash, leaf, envelope)

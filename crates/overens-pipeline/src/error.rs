@@ -1,0 +1,34 @@
+//! Why an append was refused: each variant maps to one answer (HTTP status, exit code).
+
+use overens_core::domain::Rejection;
+use overens_core::{EnvelopeError, EventId, Timestamp};
+use overens_store::StoreError;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AppendError {
+    #[error("event {position} of the batch: {error}")]
+    Envelope {
+        position: usize,
+        error: EnvelopeError,
+    },
+    #[error(
+        "event {position} of the batch: `at` {at} is more than {max_seconds} s from the server's clock ({now}); past dates belong in payloads"
+    )]
+    ClockSkew {
+        position: usize,
+        at: Timestamp,
+        now: Timestamp,
+        max_seconds: i64,
+    },
+    #[error("invalid batch: {0}")]
+    InvalidBatch(String),
+    #[error("event {position} of the batch: {rejection}")]
+    Rejected {
+        position: usize,
+        rejection: Rejection,
+    },
+    #[error("event id {0} is already used by another event")]
+    IdReused(EventId),
+    #[error(transparent)]
+    Store(StoreError),
+}

@@ -1,0 +1,15 @@
+//! The application core around the pure domain: the append pipeline (verify → decide →
+//! append → evolve), replay of a store with full verification, import and export of log
+//! files, and the data directory.
+
+mod datadir;
+mod error;
+mod pipeline;
+mod replay;
+mod transfer;
+
+pub use datadir::{DataDir, DataDirError};
+pub use error::AppendError;
+pub use pipeline::{Pipeline, PipelineOptions, Snapshot};
+pub use replay::{Progress, ReplayError, Replayed, replay_store};
+pub use transfer::{ExportError, ImportError, ImportSummary, export, import};

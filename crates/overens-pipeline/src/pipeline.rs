@@ -1,0 +1,352 @@
+//! The append pipeline: every append is verified, then decided and evolved by one sequencer
+//! in log order, then made durable in groups, and only then answered.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use overens_core::{Envelope, EventId, Recorded, State, Timestamp, VerifiedEvent};
+use overens_store::sqlite::{Clock, system_clock};
+use overens_store::{AppendEvent, Appended, EventStore, RestoreRecord, StoreError};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::AppendError;
+
+#[derive(Clone)]
+pub struct PipelineOptions {
+    /// The server's clock: `recorded_at`, and the reference for `at`.
+    pub clock: Clock,
+    /// How far `at` may be from the server's clock; `None` accepts any (tests, tools).
+    pub max_skew: Option<chrono::Duration>,
+    /// The most appends decided and committed together.
+    pub max_group: usize,
+}
+
+impl Default for PipelineOptions {
+    fn default() -> Self {
+        PipelineOptions {
+            clock: Arc::new(system_clock),
+            max_skew: Some(chrono::Duration::minutes(5)),
+            max_group: 1024,
+        }
+    }
+}
+
+impl std::fmt::Debug for PipelineOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipelineOptions")
+            .field("max_skew", &self.max_skew)
+            .field("max_group", &self.max_group)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What readers see: the projections as of a commit, and the log length they cover.
+/// Cheap to clone; never changes once published.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub state: State,
+    pub len: u64,
+}
+
+struct Job {
+    events: Vec<VerifiedEvent>,
+    reply: oneshot::Sender<Result<Appended, AppendError>>,
+}
+
+/// The one way events enter a store while it is served.
+pub struct Pipeline<S: EventStore> {
+    store: Arc<S>,
+    jobs: mpsc::Sender<Job>,
+    published: watch::Receiver<Snapshot>,
+    options_clock: Clock,
+    max_skew: Option<chrono::Duration>,
+}
+
+impl<S: EventStore> std::fmt::Debug for Pipeline<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("max_skew", &self.max_skew)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: EventStore> Pipeline<S> {
+    /// Starts the sequencer. `state` and `ids` must be the replay of exactly what `store`
+    /// holds (see [`crate::replay_store`]).
+    pub fn start(
+        store: Arc<S>,
+        state: State,
+        ids: HashSet<EventId>,
+        options: PipelineOptions,
+    ) -> Self {
+        let snapshot = Snapshot {
+            len: state.len(),
+            state: state.clone(),
+        };
+        let (publish, published) = watch::channel(snapshot);
+        let (jobs, queue) = mpsc::channel(options.max_group.max(1) * 4);
+        let sequencer = Sequencer {
+            store: store.clone(),
+            state,
+            ids,
+            last_recorded_at: None,
+            clock: options.clock.clone(),
+            max_group: options.max_group.max(1),
+            publish,
+            failed: None,
+        };
+        tokio::spawn(sequencer.run(queue));
+        Pipeline {
+            store,
+            jobs,
+            published,
+            options_clock: options.clock,
+            max_skew: options.max_skew,
+        }
+    }
+
+    pub fn store(&self) -> &Arc<S> {
+        &self.store
+    }
+
+    /// The projections as of the latest commit.
+    pub fn snapshot(&self) -> Snapshot {
+        self.published.borrow().clone()
+    }
+
+    /// Follows published snapshots (one per commit group).
+    pub fn subscribe(&self) -> watch::Receiver<Snapshot> {
+        self.published.clone()
+    }
+
+    /// Appends one envelope or a batch for one stream, atomically. Returns once the events
+    /// are durable; a refused batch changes nothing.
+    pub async fn append(&self, envelopes: Vec<Envelope>) -> Result<Appended, AppendError> {
+        if envelopes.is_empty() {
+            return Err(AppendError::InvalidBatch(
+                "an append needs at least one event".into(),
+            ));
+        }
+        let now = (self.options_clock)();
+        let mut events = Vec::with_capacity(envelopes.len());
+        for (position, envelope) in envelopes.into_iter().enumerate() {
+            if let Some(max) = self.max_skew {
+                let skew = (envelope.at.datetime() - now.datetime()).abs();
+                if skew > max {
+                    return Err(AppendError::ClockSkew {
+                        position,
+                        at: envelope.at,
+                        now,
+                        max_seconds: max.num_seconds(),
+                    });
+                }
+            }
+            let verified = envelope
+                .verify()
+                .map_err(|error| AppendError::Envelope { position, error })?;
+            events.push(verified);
+        }
+        let stream = events[0].stream().clone();
+        if events.iter().any(|e| e.stream() != &stream) {
+            return Err(AppendError::InvalidBatch(
+                "a batch appends to one stream only".into(),
+            ));
+        }
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job { events, reply })
+            .await
+            .map_err(|_| AppendError::Store(StoreError::Failed))?;
+        answer
+            .await
+            .map_err(|_| AppendError::Store(StoreError::Failed))?
+    }
+}
+
+struct Sequencer<S: EventStore> {
+    store: Arc<S>,
+    state: State,
+    ids: HashSet<EventId>,
+    last_recorded_at: Option<Timestamp>,
+    clock: Clock,
+    max_group: usize,
+    publish: watch::Sender<Snapshot>,
+    failed: Option<StoreError>,
+}
+
+enum Outcome {
+    Accepted(Vec<u64>),
+    Answered(Result<Appended, AppendError>),
+}
+
+impl<S: EventStore> Sequencer<S> {
+    async fn run(mut self, mut queue: mpsc::Receiver<Job>) {
+        if let Ok(Some(last)) = self.last_record_time().await {
+            self.last_recorded_at = Some(last);
+        }
+        while let Some(first) = queue.recv().await {
+            let mut group = vec![first];
+            while group.len() < self.max_group {
+                match queue.try_recv() {
+                    Ok(job) => group.push(job),
+                    Err(_) => break,
+                }
+            }
+            if let Some(error) = &self.failed {
+                for job in group {
+                    let _ = job.reply.send(Err(AppendError::Store(error.clone())));
+                }
+                continue;
+            }
+            self.commit_group(group).await;
+        }
+    }
+
+    async fn last_record_time(&self) -> Result<Option<Timestamp>, StoreError> {
+        let len = self.store.len().await?;
+        if len == 0 {
+            return Ok(None);
+        }
+        Ok(self
+            .store
+            .read_log(len - 1, 1)
+            .await?
+            .first()
+            .map(|r| r.recorded_at))
+    }
+
+    /// Decides every job of the group in arrival order against the state that the jobs
+    /// before it produced, then writes all accepted events in one store request.
+    async fn commit_group(&mut self, group: Vec<Job>) {
+        let recorded_at = {
+            let now = (self.clock)();
+            self.last_recorded_at.map_or(now, |last| now.max(last))
+        };
+        let before = self.state.clone();
+        let mut records = Vec::new();
+        let mut outcomes = Vec::with_capacity(group.len());
+        for job in &group {
+            outcomes.push(self.decide(&job.events, recorded_at, &mut records).await);
+        }
+        if !records.is_empty() {
+            let new_ids: Vec<EventId> = records
+                .iter()
+                .map(|r: &RestoreRecord| r.event.id())
+                .collect();
+            if let Err(error) = self.store.restore(records).await {
+                // The state ran ahead of a commit that failed: stop rather than serve
+                // projections the disk may not hold. A restart replays what is there.
+                self.state = before;
+                self.failed = Some(error.clone());
+                for job in group {
+                    let _ = job.reply.send(Err(AppendError::Store(error.clone())));
+                }
+                return;
+            }
+            self.ids.extend(new_ids);
+            self.last_recorded_at = Some(recorded_at);
+            self.publish.send_replace(Snapshot {
+                state: self.state.clone(),
+                len: self.state.len(),
+            });
+        }
+        let log_len = self.state.len();
+        for (job, outcome) in group.into_iter().zip(outcomes) {
+            let answer = match outcome {
+                Outcome::Accepted(indexes) => Ok(Appended {
+                    indexes,
+                    recorded_at,
+                    log_len,
+                    repeated: false,
+                }),
+                Outcome::Answered(answer) => answer,
+            };
+            let _ = job.reply.send(answer);
+        }
+    }
+
+    async fn decide(
+        &mut self,
+        events: &[VerifiedEvent],
+        recorded_at: Timestamp,
+        records: &mut Vec<RestoreRecord>,
+    ) -> Outcome {
+        if let Some(answer) = self.repeat_of(events).await {
+            return Outcome::Answered(answer);
+        }
+        let mut batch_ids = HashSet::new();
+        if !events.iter().all(|e| batch_ids.insert(e.envelope().id)) {
+            return Outcome::Answered(Err(AppendError::InvalidBatch(
+                "an event id appears twice in the batch".into(),
+            )));
+        }
+        let start = self.state.len();
+        let applied = self
+            .state
+            .apply_batch(events.iter().enumerate().map(|(i, event)| Recorded {
+                index: start + i as u64,
+                recorded_at,
+                event,
+            }));
+        match applied {
+            Ok(()) => {
+                let indexes: Vec<u64> = (start..start + events.len() as u64).collect();
+                for (event, index) in events.iter().zip(&indexes) {
+                    records.push(RestoreRecord {
+                        index: *index,
+                        recorded_at,
+                        event: AppendEvent::from(event),
+                    });
+                }
+                Outcome::Accepted(indexes)
+            }
+            Err((position, rejection)) => Outcome::Answered(Err(AppendError::Rejected {
+                position,
+                rejection,
+            })),
+        }
+    }
+
+    /// An append whose ids are already in the log: the same events again get the first
+    /// answer (so a client may retry after a lost reply); any other use of an id is refused.
+    async fn repeat_of(&self, events: &[VerifiedEvent]) -> Option<Result<Appended, AppendError>> {
+        if !events.iter().any(|e| self.ids.contains(&e.envelope().id)) {
+            return None;
+        }
+        let mut indexes = Vec::with_capacity(events.len());
+        let mut recorded_at = None;
+        for event in events {
+            let id = event.envelope().id;
+            match self.store.find(id).await {
+                Err(e) => return Some(Err(AppendError::Store(e))),
+                Ok(Some(stored)) if stored.envelope == event.canonical_bytes() => {
+                    recorded_at.get_or_insert(stored.recorded_at);
+                    indexes.push(stored.index);
+                }
+                Ok(Some(_)) => return Some(Err(AppendError::IdReused(id))),
+                // Part of the batch is new: not a retry of one earlier append.
+                Ok(None) => return Some(Err(AppendError::IdReused(self.first_known(events)))),
+            }
+        }
+        let consecutive = indexes.windows(2).all(|w| w[1] == w[0] + 1);
+        if !consecutive {
+            return Some(Err(AppendError::InvalidBatch(
+                "these events were appended before, but not as one batch".into(),
+            )));
+        }
+        Some(Ok(Appended {
+            indexes,
+            recorded_at: recorded_at.unwrap_or_else(|| (self.clock)()),
+            log_len: self.state.len(),
+            repeated: true,
+        }))
+    }
+
+    fn first_known(&self, events: &[VerifiedEvent]) -> EventId {
+        events
+            .iter()
+            .map(|e| e.envelope().id)
+            .find(|id| self.ids.contains(id))
+            .unwrap_or(events[0].envelope().id)
+    }
+}

@@ -1,0 +1,172 @@
+//! Import and export of log files: restore and migration, keeping indexes and recorded
+//! times; export writes the canonical lines back, so import then export gives the same bytes.
+
+use std::io::Write;
+
+use overens_core::{LogRecord, Replayer, State};
+use overens_store::{AppendEvent, EventStore, RestoreRecord, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{file}: {error}")]
+    Log {
+        file: String,
+        error: overens_core::LogError,
+    },
+    #[error(
+        "{file} line {line}: the store already holds index {index} with other bytes; a file must continue the stored log exactly"
+    )]
+    Diverges {
+        file: String,
+        line: usize,
+        index: u64,
+    },
+    #[error("{file} line {line}: index {index} skips ahead of the stored log, which ends at {len}")]
+    Gap {
+        file: String,
+        line: usize,
+        index: u64,
+        len: u64,
+    },
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ImportSummary {
+    /// Records the store already held, byte for byte.
+    pub already_present: u64,
+    pub imported: u64,
+}
+
+/// Imports log files into a store. `empty` is an empty state with the trust anchors; the
+/// stored log is replayed into it first. Records the store holds already
+/// must be byte-identical (a file may repeat the stored prefix); the rest must continue the
+/// log exactly and pass every check. Nothing is written unless the whole input holds:
+/// everything is verified first, then restored.
+pub async fn import<S: EventStore>(
+    store: &S,
+    empty: State,
+    files: &[(String, String)],
+) -> Result<(State, ImportSummary), ImportError> {
+    let stored_len = store.len().await?;
+    let mut replayer = seed(Replayer::new(empty), store, stored_len).await?;
+    let mut summary = ImportSummary::default();
+    let mut pending: Vec<RestoreRecord> = Vec::new();
+    for (file, text) in files {
+        for (i, line) in text.split_terminator('\n').enumerate() {
+            let record = LogRecord::parse_line(line).map_err(|e| ImportError::Log {
+                file: file.clone(),
+                error: overens_core::LogError {
+                    line: Some(i + 1),
+                    index: None,
+                    stream: None,
+                    seq: None,
+                    defect: Box::new(e.into()),
+                },
+            })?;
+            if record.index < stored_len {
+                let stored = store.read_log(record.index, 1).await?;
+                if stored.first().map(|s| s.log_line()) != Some(line.to_owned()) {
+                    return Err(ImportError::Diverges {
+                        file: file.clone(),
+                        line: i + 1,
+                        index: record.index,
+                    });
+                }
+                summary.already_present += 1;
+                continue;
+            }
+            let expected = stored_len + pending.len() as u64;
+            if record.index > expected {
+                return Err(ImportError::Gap {
+                    file: file.clone(),
+                    line: i + 1,
+                    index: record.index,
+                    len: expected,
+                });
+            }
+            let verified = record.event.clone().verify();
+            let event = verified.clone().ok().map(|v| AppendEvent::from(&v));
+            let (index, recorded_at) = (record.index, record.recorded_at);
+            replayer
+                .push_verified(record, verified)
+                .map_err(|mut error| {
+                    error.line = Some(i + 1);
+                    ImportError::Log {
+                        file: file.clone(),
+                        error,
+                    }
+                })?;
+            if let Some(event) = event {
+                pending.push(RestoreRecord {
+                    index,
+                    recorded_at,
+                    event,
+                });
+            }
+        }
+    }
+    summary.imported = pending.len() as u64;
+    for chunk in pending.chunks(4096) {
+        store.restore(chunk.to_vec()).await?;
+    }
+    Ok((replayer.into_parts().0, summary))
+}
+
+/// Brings a fresh replayer up to the stored log, so the records that follow are checked
+/// against it (indexes, recorded times, ids, chains, rules).
+async fn seed<S: EventStore>(
+    mut replayer: Replayer,
+    store: &S,
+    len: u64,
+) -> Result<Replayer, ImportError> {
+    let mut next = 0;
+    while next < len {
+        for stored in store.read_log(next, 4096).await? {
+            next = stored.index + 1;
+            let record = stored.to_log_record()?;
+            replayer.push(record).map_err(|error| ImportError::Log {
+                file: "(stored log)".into(),
+                error,
+            })?;
+        }
+    }
+    Ok(replayer)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("writing the export: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Writes the global log (or one stream's records of it) as a log file.
+pub async fn export<S: EventStore>(
+    store: &S,
+    stream: Option<&overens_core::StreamId>,
+    out: &mut (dyn Write + Send),
+) -> Result<u64, ExportError> {
+    let len = store.len().await?;
+    let mut next = 0;
+    let mut written = 0;
+    while next < len {
+        let batch = store.read_log(next, 4096).await?;
+        if batch.is_empty() {
+            break;
+        }
+        for record in batch {
+            next = record.index + 1;
+            if stream.is_none_or(|s| s == &record.stream) {
+                out.write_all(record.log_line().as_bytes())?;
+                out.write_all(b"\n")?;
+                written += 1;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(written)
+}
