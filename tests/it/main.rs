@@ -1,5 +1,6 @@
 //! End-to-end tests against the real `overens` binary.
 mod cli;
+mod crash;
 mod properties;
 mod schema;
 mod stories;
