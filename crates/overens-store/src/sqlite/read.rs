@@ -92,7 +92,9 @@ pub(crate) fn read_stream(
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM events WHERE stream = ?1 AND seq >= ?2 ORDER BY seq LIMIT ?3"
     ))?;
-    let mut rows = stmt.query(params![stream.to_string(), from_seq as i64, limit as i64])?;
+    // A seq past i64 must not wrap to a negative one (that would read from the start).
+    let from_seq = i64::try_from(from_seq).unwrap_or(i64::MAX);
+    let mut rows = stmt.query(params![stream.to_string(), from_seq, limit as i64])?;
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
         out.push(record(row)?);
@@ -109,16 +111,24 @@ pub(crate) struct Tail {
 }
 
 pub(crate) fn tail(conn: &Connection) -> Result<Tail, StoreError> {
-    let (count, max): (i64, Option<i64>) =
-        conn.query_row("SELECT count(*), max(idx) FROM events", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
+    let (count, min, max): (i64, Option<i64>, Option<i64>) =
+        conn.query_row("SELECT count(*), min(idx), max(idx) FROM events", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?;
-    let len = max.map_or(0, |m| m + 1) as u64;
-    if count as u64 != len {
+    // A damaged file may hold any index: no arithmetic here that can overflow.
+    let len = max.filter(|m| *m >= 0).map_or(0, |m| m as u64 + 1);
+    if let Some(negative) = min.filter(|m| *m < 0) {
         return Err(corrupt(
-            len.saturating_sub(1),
+            first_missing(conn)?,
+            format!("a record has the negative index {negative}"),
+        ));
+    }
+    if count as u64 != len {
+        let missing = first_missing(conn)?;
+        return Err(corrupt(
+            missing,
             format!(
-                "{count} records but indexes up to {}: records are missing",
+                "record {missing} is missing ({count} records, indexes up to {})",
                 len.saturating_sub(1)
             ),
         ));
@@ -159,6 +169,20 @@ pub(crate) fn tail(conn: &Connection) -> Result<Tail, StoreError> {
         last_recorded_at,
         heads,
     })
+}
+
+/// The first index that has no row; only asked once the count shows a hole.
+fn first_missing(conn: &Connection) -> Result<u64, StoreError> {
+    let mut stmt = conn.prepare("SELECT idx FROM events WHERE idx >= 0 ORDER BY idx")?;
+    let mut rows = stmt.query([])?;
+    let mut expected = 0u64;
+    while let Some(row) = rows.next()? {
+        if row.get::<_, i64>(0)? as u64 != expected {
+            break;
+        }
+        expected += 1;
+    }
+    Ok(expected)
 }
 
 /// The stored copy of an event id, if any: (index, recorded_at, envelope bytes).

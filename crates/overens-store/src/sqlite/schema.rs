@@ -65,3 +65,23 @@ pub(crate) fn connect(path: &Path, writer: bool) -> rusqlite::Result<Connection>
     }
     Ok(conn)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `synchronous` is a setting of each connection, so it is checked on the writer's own
+    /// connection (a second connection would only show the build's default).
+    #[test]
+    fn the_writer_connection_is_wal_with_full_sync() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = connect(&dir.path().join("s.sqlite"), true).expect("connect");
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .expect("journal_mode");
+        let sync: i64 = conn
+            .pragma_query_value(None, "synchronous", |r| r.get(0))
+            .expect("synchronous");
+        assert_eq!((mode.as_str(), sync), ("wal", 2));
+    }
+}

@@ -164,6 +164,9 @@ impl Writer {
         if let Err(e) = self.check_chain(&batch) {
             return Ok(Err(e));
         }
+        // A restore earlier in the same group may have recorded a later time than the
+        // group's clock reading: the log's times never go back.
+        let now = self.last_recorded_at.map_or(now, |last| now.max(last));
         let mut indexes = Vec::with_capacity(batch.len());
         for event in &batch {
             indexes.push(self.insert(event, now)?);

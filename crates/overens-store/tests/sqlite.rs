@@ -1,0 +1,232 @@
+//! The conformance suite against `SqliteStore`, and what only SQLite has: the file's
+//! durability settings, the single-process lock and the clock that stamps `recorded_at`.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::task::Poll;
+use std::time::Duration;
+
+use overens_core::Timestamp;
+use overens_store::conformance::{
+    Chain, StoreFactory, agreement, append_ok, batch, check_consistent, directory, read_all,
+    restore_record, snapshot, ts,
+};
+use overens_store::{EventStore, SqliteOptions, SqliteStore, StoreError};
+use tempfile::TempDir;
+
+/// Stores in files of one temporary directory, removed when the factory goes.
+struct Sqlite {
+    dir: TempDir,
+    made: AtomicUsize,
+}
+
+impl Sqlite {
+    fn new() -> Self {
+        Sqlite {
+            dir: tempfile::tempdir().expect("a temporary directory"),
+            made: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl StoreFactory for Sqlite {
+    type Store = SqliteStore;
+
+    async fn fresh(&self) -> SqliteStore {
+        let n = self.made.fetch_add(1, Ordering::Relaxed);
+        let path = self.dir.path().join(format!("store-{n}.sqlite"));
+        SqliteStore::open(path, SqliteOptions::default()).expect("a fresh store opens")
+    }
+
+    async fn reopen(&self, store: SqliteStore) -> SqliteStore {
+        let path = store.path().to_owned();
+        drop(store);
+        SqliteStore::open(path, SqliteOptions::default()).expect("the store opens again")
+    }
+}
+
+mod conformance {
+    use super::Sqlite;
+
+    overens_store::conformance_suite!(Sqlite::new());
+}
+
+fn open(path: &std::path::Path, options: SqliteOptions) -> SqliteStore {
+    SqliteStore::open(path, options).expect("the store opens")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_file_is_wal_with_full_sync() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("log.sqlite");
+    let store = open(&path, SqliteOptions::default());
+    append_ok(&store, &Chain::new(directory()).batch(2)).await;
+
+    let conn =
+        rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("a second connection");
+    let mode: String = conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .expect("journal_mode");
+    assert_eq!(mode, "wal");
+    // `synchronous` belongs to each connection, not to the file: this one shows the build's
+    // default, which must be FULL too. The writer's own setting is checked beside it, in
+    // the crate's unit tests (sqlite::schema).
+    let sync: i64 = conn
+        .pragma_query_value(None, "synchronous", |r| r.get(0))
+        .expect("synchronous");
+    assert_eq!(sync, 2, "synchronous=FULL");
+    let rows: i64 = conn
+        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(rows, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_open_of_the_same_file_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("log.sqlite");
+    let first = open(&path, SqliteOptions::default());
+    let mut chain = Chain::new(directory());
+    append_ok(&first, &chain.batch(1)).await;
+
+    let error = SqliteStore::open(&path, SqliteOptions::default()).expect_err("refused");
+    match &error {
+        StoreError::Storage(message) => {
+            assert!(message.contains("in use"), "{message}");
+            assert!(message.contains("log.sqlite"), "{message}");
+        }
+        other => panic!("refused with {other:?}"),
+    }
+    // The refused open disturbed nothing: the first store goes on.
+    append_ok(&first, &chain.batch(1)).await;
+    assert_eq!(first.len().await, Ok(2));
+
+    drop(first);
+    let again = open(&path, SqliteOptions::default());
+    assert_eq!(again.len().await, Ok(2));
+    check_consistent(&snapshot(&again, &[]).await);
+}
+
+/// A clock the test sets by hand.
+fn manual_clock(start: &str) -> (Arc<Mutex<Timestamp>>, SqliteOptions) {
+    let now = Arc::new(Mutex::new(ts(start)));
+    let clock = now.clone();
+    let options = SqliteOptions {
+        clock: Arc::new(move || *clock.lock().expect("clock")),
+        ..SqliteOptions::default()
+    };
+    (now, options)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_clock_stamps_recorded_at_and_never_goes_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("log.sqlite");
+    let (now, options) = manual_clock("2024-05-06T07:08:09.123456Z");
+    let store = open(&path, options.clone());
+    let mut chain = Chain::new(agreement("klocka"));
+
+    let a = append_ok(&store, &chain.batch(2)).await;
+    assert_eq!(a.recorded_at, ts("2024-05-06T07:08:09.123456Z"));
+    *now.lock().expect("clock") = ts("2024-05-06T08:00:00Z");
+    let b = append_ok(&store, &chain.batch(1)).await;
+    assert_eq!(b.recorded_at, ts("2024-05-06T08:00:00Z"));
+
+    // The clock steps back: the log does not.
+    *now.lock().expect("clock") = ts("2024-05-06T07:00:00Z");
+    let c = append_ok(&store, &chain.batch(1)).await;
+    assert_eq!(c.recorded_at, ts("2024-05-06T08:00:00Z"));
+
+    // Nor after a restart with a clock that is behind.
+    drop(store);
+    let store = open(&path, options);
+    let d = append_ok(&store, &chain.batch(1)).await;
+    assert_eq!(d.recorded_at, ts("2024-05-06T08:00:00Z"));
+    *now.lock().expect("clock") = ts("2024-05-06T09:00:00Z");
+    let e = append_ok(&store, &chain.batch(1)).await;
+    assert_eq!(e.recorded_at, ts("2024-05-06T09:00:00Z"));
+
+    let times: Vec<Timestamp> = read_all(&store)
+        .await
+        .iter()
+        .map(|r| r.recorded_at)
+        .collect();
+    let expected: Vec<Timestamp> = ["2024-05-06T07:08:09.123456Z", "2024-05-06T07:08:09.123456Z"]
+        .into_iter()
+        .chain(["2024-05-06T08:00:00Z"; 3])
+        .chain(["2024-05-06T09:00:00Z"])
+        .map(ts)
+        .collect();
+    assert_eq!(times, expected);
+}
+
+/// Polls a future once; it must still be waiting.
+async fn poll_once<F: Future>(future: Pin<&mut F>) {
+    let mut future = Some(future);
+    std::future::poll_fn(|cx| {
+        let pending = future.take().expect("polled once").poll(cx).is_pending();
+        assert!(pending, "answered while the writer was held");
+        Poll::Ready(())
+    })
+    .await;
+}
+
+/// A restore and an append committed in one group: the append is stamped no earlier than
+/// the restored record before it. The clock holds the writer inside the first group until
+/// the restore and the append are both queued, so they share the next group.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_append_in_a_group_after_a_restore_is_not_recorded_earlier() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("log.sqlite");
+    let (entered_tx, entered) = mpsc::channel::<()>();
+    let (release, released) = mpsc::channel::<()>();
+    let gate = Mutex::new(Some((entered_tx, released)));
+    let options = SqliteOptions {
+        clock: Arc::new(move || {
+            let held = gate.lock().expect("gate").take();
+            if let Some((entered, released)) = held {
+                let _ = entered.send(());
+                let _ = released.recv_timeout(Duration::from_secs(10));
+            }
+            ts("2024-01-01T00:00:00Z")
+        }),
+        ..SqliteOptions::default()
+    };
+    let store = Arc::new(open(&path, options));
+    let mut dir_chain = Chain::new(directory());
+    let mut deal = Chain::new(agreement("grupp"));
+
+    let first = {
+        let store = store.clone();
+        let events = dir_chain.batch(1);
+        tokio::spawn(async move { store.append(batch(&events)).await })
+    };
+    tokio::task::spawn_blocking(move || entered.recv_timeout(Duration::from_secs(10)))
+        .await
+        .expect("join")
+        .expect("the writer asked the clock");
+
+    // Queue the restore, then the append, while the writer is held: each request is sent
+    // on its future's first poll.
+    let later = ts("2024-01-01T01:00:00Z");
+    let mut restore =
+        Box::pin(store.restore(vec![restore_record(&dir_chain.next_event(), 1, later)]));
+    poll_once(restore.as_mut()).await;
+    let mut append = Box::pin(store.append(batch(&deal.batch(1))));
+    poll_once(append.as_mut()).await;
+    release.send(()).expect("release the writer");
+
+    first.await.expect("join").expect("first append");
+    restore.await.expect("restore");
+    let appended = append.await.expect("append");
+    assert_eq!(appended.indexes, vec![2]);
+    assert!(
+        appended.recorded_at >= later,
+        "recorded at {} after a record restored at {later}",
+        appended.recorded_at
+    );
+    check_consistent(&snapshot(&*store, &[]).await);
+}
