@@ -1,10 +1,10 @@
 //! The append pipeline: every append is verified, then decided and evolved by one sequencer
 //! in log order, then made durable in groups, and only then answered.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use overens_core::{Envelope, EventId, Recorded, State, Timestamp, VerifiedEvent};
+use overens_core::{Digest32, Envelope, EventId, Recorded, State, Timestamp, VerifiedEvent};
 use overens_store::sqlite::{Clock, system_clock};
 use overens_store::{AppendEvent, Appended, EventStore, RestoreRecord, StoreError};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -179,6 +179,11 @@ enum Outcome {
     Answered(Result<Appended, AppendError>),
 }
 
+/// The events a commit group has accepted so far, by id: their index and event hash. They
+/// are not in the store (nor in `Sequencer::ids`) until the group commits, but a later job
+/// of the same group that uses their ids is a retry or a reuse all the same.
+type Pending = HashMap<EventId, (u64, Digest32)>;
+
 impl<S: EventStore> Sequencer<S> {
     async fn run(mut self, mut queue: mpsc::Receiver<Job>) {
         if let Ok(Some(last)) = self.last_record_time().await {
@@ -224,9 +229,13 @@ impl<S: EventStore> Sequencer<S> {
         };
         let before = self.state.clone();
         let mut records = Vec::new();
+        let mut pending = Pending::new();
         let mut outcomes = Vec::with_capacity(group.len());
         for job in &group {
-            outcomes.push(self.decide(&job.events, recorded_at, &mut records).await);
+            outcomes.push(
+                self.decide(&job.events, recorded_at, &mut records, &mut pending)
+                    .await,
+            );
         }
         if !records.is_empty() {
             let new_ids: Vec<EventId> = records
@@ -270,8 +279,9 @@ impl<S: EventStore> Sequencer<S> {
         events: &[VerifiedEvent],
         recorded_at: Timestamp,
         records: &mut Vec<RestoreRecord>,
+        pending: &mut Pending,
     ) -> Outcome {
-        if let Some(answer) = self.repeat_of(events).await {
+        if let Some(answer) = self.repeat_of(events, pending, recorded_at).await {
             return Outcome::Answered(answer);
         }
         let mut batch_ids = HashSet::new();
@@ -292,6 +302,7 @@ impl<S: EventStore> Sequencer<S> {
             Ok(()) => {
                 let indexes: Vec<u64> = (start..start + events.len() as u64).collect();
                 for (event, index) in events.iter().zip(&indexes) {
+                    pending.insert(event.envelope().id, (*index, event.hash()));
                     records.push(RestoreRecord {
                         index: *index,
                         recorded_at,
@@ -307,16 +318,31 @@ impl<S: EventStore> Sequencer<S> {
         }
     }
 
-    /// An append whose ids are already in the log: the same events again get the first
-    /// answer (so a client may retry after a lost reply); any other use of an id is refused.
-    async fn repeat_of(&self, events: &[VerifiedEvent]) -> Option<Result<Appended, AppendError>> {
-        if !events.iter().any(|e| self.ids.contains(&e.envelope().id)) {
+    /// An append whose ids are already in the log (or accepted earlier in this group): the
+    /// same events again get the first answer (so a client may retry after a lost reply);
+    /// any other use of an id is refused.
+    async fn repeat_of(
+        &self,
+        events: &[VerifiedEvent],
+        pending: &Pending,
+        group_recorded_at: Timestamp,
+    ) -> Option<Result<Appended, AppendError>> {
+        let known = |id: &EventId| self.ids.contains(id) || pending.contains_key(id);
+        if !events.iter().any(|e| known(&e.envelope().id)) {
             return None;
         }
         let mut indexes = Vec::with_capacity(events.len());
         let mut recorded_at = None;
         for event in events {
             let id = event.envelope().id;
+            if let Some((index, hash)) = pending.get(&id) {
+                if *hash != event.hash() {
+                    return Some(Err(AppendError::IdReused(id)));
+                }
+                recorded_at.get_or_insert(group_recorded_at);
+                indexes.push(*index);
+                continue;
+            }
             match self.store.find(id).await {
                 Err(e) => return Some(Err(AppendError::Store(e))),
                 Ok(Some(stored)) if stored.envelope == event.canonical_bytes() => {
@@ -325,7 +351,11 @@ impl<S: EventStore> Sequencer<S> {
                 }
                 Ok(Some(_)) => return Some(Err(AppendError::IdReused(id))),
                 // Part of the batch is new: not a retry of one earlier append.
-                Ok(None) => return Some(Err(AppendError::IdReused(self.first_known(events)))),
+                Ok(None) => {
+                    return Some(Err(AppendError::IdReused(
+                        self.first_known(events, pending),
+                    )));
+                }
             }
         }
         let consecutive = indexes.windows(2).all(|w| w[1] == w[0] + 1);
@@ -342,11 +372,11 @@ impl<S: EventStore> Sequencer<S> {
         }))
     }
 
-    fn first_known(&self, events: &[VerifiedEvent]) -> EventId {
+    fn first_known(&self, events: &[VerifiedEvent], pending: &Pending) -> EventId {
         events
             .iter()
             .map(|e| e.envelope().id)
-            .find(|id| self.ids.contains(id))
+            .find(|id| self.ids.contains(id) || pending.contains_key(id))
             .unwrap_or(events[0].envelope().id)
     }
 }

@@ -171,7 +171,7 @@ pub(crate) fn tail(conn: &Connection) -> Result<Tail, StoreError> {
     })
 }
 
-/// The first index that has no row; only asked once the count shows a hole.
+/// The first index (from 0) that has no row; only asked once the indexes show a hole.
 fn first_missing(conn: &Connection) -> Result<u64, StoreError> {
     let mut stmt = conn.prepare("SELECT idx FROM events WHERE idx >= 0 ORDER BY idx")?;
     let mut rows = stmt.query([])?;
