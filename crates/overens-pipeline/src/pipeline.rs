@@ -50,6 +50,8 @@ pub struct Snapshot {
 
 struct Job {
     events: Vec<VerifiedEvent>,
+    /// The server's clock when the append arrived: what `at` is compared with.
+    received: Timestamp,
     reply: oneshot::Sender<Result<Appended, AppendError>>,
 }
 
@@ -91,6 +93,7 @@ impl<S: EventStore> Pipeline<S> {
             ids,
             last_recorded_at: None,
             clock: options.clock.clone(),
+            max_skew: options.max_skew,
             max_group: options.max_group.max(1),
             publish,
             failed: None,
@@ -127,20 +130,9 @@ impl<S: EventStore> Pipeline<S> {
                 "an append needs at least one event".into(),
             ));
         }
-        let now = (self.options_clock)();
+        let received = (self.options_clock)();
         let mut events = Vec::with_capacity(envelopes.len());
         for (position, envelope) in envelopes.into_iter().enumerate() {
-            if let Some(max) = self.max_skew {
-                let skew = (envelope.at.datetime() - now.datetime()).abs();
-                if skew > max {
-                    return Err(AppendError::ClockSkew {
-                        position,
-                        at: envelope.at,
-                        now,
-                        max_seconds: max.num_seconds(),
-                    });
-                }
-            }
             let verified = envelope
                 .verify()
                 .map_err(|error| AppendError::Envelope { position, error })?;
@@ -154,7 +146,11 @@ impl<S: EventStore> Pipeline<S> {
         }
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send(Job { events, reply })
+            .send(Job {
+                events,
+                received,
+                reply,
+            })
             .await
             .map_err(|_| AppendError::Store(StoreError::Failed))?;
         answer
@@ -169,6 +165,7 @@ struct Sequencer<S: EventStore> {
     ids: HashSet<EventId>,
     last_recorded_at: Option<Timestamp>,
     clock: Clock,
+    max_skew: Option<chrono::Duration>,
     max_group: usize,
     publish: watch::Sender<Snapshot>,
     failed: Option<StoreError>,
@@ -233,7 +230,7 @@ impl<S: EventStore> Sequencer<S> {
         let mut outcomes = Vec::with_capacity(group.len());
         for job in &group {
             outcomes.push(
-                self.decide(&job.events, recorded_at, &mut records, &mut pending)
+                self.decide(job, recorded_at, &mut records, &mut pending)
                     .await,
             );
         }
@@ -276,13 +273,29 @@ impl<S: EventStore> Sequencer<S> {
 
     async fn decide(
         &mut self,
-        events: &[VerifiedEvent],
+        job: &Job,
         recorded_at: Timestamp,
         records: &mut Vec<RestoreRecord>,
         pending: &mut Pending,
     ) -> Outcome {
+        let events = &job.events[..];
+        // A retry of events already in the log gets the first answer, however late it comes:
+        // so the repeat check goes before the clock check.
         if let Some(answer) = self.repeat_of(events, pending, recorded_at).await {
             return Outcome::Answered(answer);
+        }
+        if let Some(max) = self.max_skew {
+            for (position, event) in events.iter().enumerate() {
+                let at = event.at();
+                if (at.datetime() - job.received.datetime()).abs() > max {
+                    return Outcome::Answered(Err(AppendError::ClockSkew {
+                        position,
+                        at,
+                        now: job.received,
+                        max_seconds: max.num_seconds(),
+                    }));
+                }
+            }
         }
         let mut batch_ids = HashSet::new();
         if !events.iter().all(|e| batch_ids.insert(e.envelope().id)) {

@@ -784,6 +784,23 @@ async fn the_same_envelope_again_is_answered_as_a_repeat_and_adds_nothing() {
     stop(pipeline).await;
 }
 
+/// A retry may come long after the first attempt (a lost reply, a client that was down):
+/// with the server's skew limit on, an event already in the log still gets its first answer.
+#[tokio::test]
+async fn a_late_retry_is_answered_as_a_repeat_despite_the_skew_limit() {
+    let (_tmp, data) = imported().await;
+    let pipeline = start(&data, five_minutes()).await;
+    // Signed in 2020, years before the test clock: as new, it would be refused for skew.
+    let again = pipeline
+        .append(vec![example_envelope(41)])
+        .await
+        .expect("a repeat");
+    assert!(again.repeated);
+    assert_eq!(again.indexes, vec![41]);
+    assert_eq!(again.recorded_at, ts("2020-03-05T10:02:37Z"));
+    stop(pipeline).await;
+}
+
 /// Both appends go into one commit group: the test runtime has one thread, so both are
 /// queued before the sequencer runs.
 #[tokio::test(flavor = "current_thread")]

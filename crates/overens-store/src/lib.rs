@@ -27,7 +27,8 @@ pub trait EventStore: Send + Sync + 'static {
     /// Appends a batch of events to one stream, atomically: all or none. The first event's
     /// `seq`/`prev` must match the stream's head, and the batch must chain. The global index
     /// and `recorded_at` are assigned at commit. When every event's id is already stored
-    /// with the same bytes, the first result is returned again (`Appended::repeated`).
+    /// with the same bytes, the first append's indexes and `recorded_at` are returned again
+    /// (`Appended::repeated`; `log_len` is the log's length now).
     fn append(
         &self,
         batch: Vec<AppendEvent>,

@@ -58,7 +58,9 @@ pub fn system_clock() -> Timestamp {
 #[derive(Debug)]
 pub struct SqliteStore {
     path: PathBuf,
-    requests: Mutex<mpsc::Sender<Request>>,
+    /// `None` once the store is being dropped.
+    requests: Mutex<Option<mpsc::Sender<Request>>>,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     committed: watch::Receiver<u64>,
     readers: Arc<Mutex<Vec<Connection>>>,
     // Held for the store's lifetime: one process writes a store file at a time.
@@ -97,13 +99,14 @@ impl SqliteStore {
             committed: committed_tx,
         };
         let (tx, rx) = mpsc::channel();
-        std::thread::Builder::new()
+        let handle = std::thread::Builder::new()
             .name("overens-sqlite-writer".into())
             .spawn(move || writer.run(rx))
             .map_err(|e| StoreError::Storage(format!("starting the writer thread: {e}")))?;
         Ok(SqliteStore {
             path,
-            requests: Mutex::new(tx),
+            requests: Mutex::new(Some(tx)),
+            writer: Mutex::new(Some(handle)),
             committed,
             readers: Arc::new(Mutex::new(Vec::new())),
             _lock: lock,
@@ -116,6 +119,7 @@ impl SqliteStore {
 
     fn send(&self, request: Request) -> Result<(), StoreError> {
         let sender = self.requests.lock().map_err(|_| StoreError::Failed)?;
+        let sender = sender.as_ref().ok_or(StoreError::Failed)?;
         sender.send(request).map_err(|_| StoreError::Failed)
     }
 
@@ -140,6 +144,23 @@ impl SqliteStore {
         })
         .await
         .map_err(|e| StoreError::Storage(format!("read task: {e}")))?
+    }
+}
+
+impl Drop for SqliteStore {
+    /// Lets the writer finish what is queued and close its connection before the lock file
+    /// is released, so a process that opens the store next finds it whole and free.
+    fn drop(&mut self) {
+        if let Ok(mut sender) = self.requests.lock() {
+            sender.take();
+        }
+        let handle = self.writer.lock().ok().and_then(|mut h| h.take());
+        if let Some(handle) = handle {
+            let _ = handle.join();
+        }
+        if let Ok(mut readers) = self.readers.lock() {
+            readers.clear();
+        }
     }
 }
 
