@@ -1,6 +1,7 @@
 //! End-to-end tests against the real `overens` binary.
 mod cli;
 mod crash;
+mod datadir;
 mod properties;
 mod schema;
 mod stories;

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use overens_core::{Digest32, EventId, LogError, LogRecord, Replayer, State};
+use overens_core::{Digest32, EventId, LogError, LogRecord, Replayer, State, Timestamp};
 use overens_store::{EventStore, StoreError, StoredRecord, leaf_hash};
 
 /// Reports replay progress: records done out of the total.
@@ -26,6 +26,8 @@ pub struct Replayed {
     pub state: State,
     pub ids: HashSet<EventId>,
     pub records: u64,
+    /// The last record's `recorded_at`; `None` for an empty store.
+    pub last_recorded_at: Option<Timestamp>,
     pub elapsed: Duration,
 }
 
@@ -40,8 +42,27 @@ pub async fn replay_store<S: EventStore>(
     progress: Progress<'_>,
 ) -> Result<Replayed, ReplayError> {
     let started = Instant::now();
+    let replayer = replay_into(store, Replayer::new(state), progress).await?;
+    let records = replayer.state().len();
+    let last_recorded_at = replayer.last_recorded_at();
+    let (state, ids) = replayer.into_parts();
+    Ok(Replayed {
+        state,
+        ids,
+        records,
+        last_recorded_at,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Folds every stored record into `replayer` with every check of [`replay_store`]: the
+/// one way a stored log is read back, by replay and by import alike.
+pub(crate) async fn replay_into<S: EventStore>(
+    store: &S,
+    mut replayer: Replayer,
+    progress: Progress<'_>,
+) -> Result<Replayer, ReplayError> {
     let total = store.len().await?;
-    let mut replayer = Replayer::new(state);
     let mut next = 0u64;
     progress(0, total);
     while next < total {
@@ -61,14 +82,7 @@ pub async fn replay_store<S: EventStore>(
         }
         progress(next, total);
     }
-    let records = replayer.state().len();
-    let (state, ids) = replayer.into_parts();
-    Ok(Replayed {
-        state,
-        ids,
-        records,
-        elapsed: started.elapsed(),
-    })
+    Ok(replayer)
 }
 
 type Checked = Vec<(

@@ -3,13 +3,19 @@
 
 use std::io::Write;
 
+use overens_core::replay::Defect;
 use overens_core::{LogRecord, Replayer, State};
 use overens_store::{AppendEvent, EventStore, RestoreRecord, StoreError};
+
+use crate::replay::{ReplayError, replay_into};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The store itself does not verify: nothing is imported on top of it.
+    #[error(transparent)]
+    Stored(#[from] ReplayError),
     #[error("{file}: {error}")]
     Log {
         file: String,
@@ -54,6 +60,9 @@ pub async fn import<S: EventStore>(
     let mut replayer = seed(Replayer::new(empty), store, stored_len).await?;
     let mut summary = ImportSummary::default();
     let mut pending: Vec<RestoreRecord> = Vec::new();
+    // The files, in order, are one log: it may start anywhere in the stored log (repeating
+    // part of it), but from there on every index follows the one before.
+    let mut next: Option<u64> = None;
     for (file, text) in files {
         for (i, line) in text.split_terminator('\n').enumerate() {
             let record = LogRecord::parse_line(line).map_err(|e| ImportError::Log {
@@ -66,6 +75,24 @@ pub async fn import<S: EventStore>(
                     defect: Box::new(e.into()),
                 },
             })?;
+            if let Some(expected) = next
+                && record.index != expected
+            {
+                return Err(ImportError::Log {
+                    file: file.clone(),
+                    error: overens_core::LogError {
+                        line: Some(i + 1),
+                        index: Some(record.index),
+                        stream: Some(record.event.stream.clone()),
+                        seq: Some(record.event.seq),
+                        defect: Box::new(Defect::Index {
+                            expected,
+                            got: record.index,
+                        }),
+                    },
+                });
+            }
+            next = Some(record.index + 1);
             if record.index < stored_len {
                 let stored = store.read_log(record.index, 1).await?;
                 if stored.first().map(|s| s.log_line()) != Some(line.to_owned()) {
@@ -116,22 +143,23 @@ pub async fn import<S: EventStore>(
 }
 
 /// Brings a fresh replayer up to the stored log, so the records that follow are checked
-/// against it (indexes, recorded times, ids, chains, rules).
+/// against it (indexes, recorded times, ids, chains, rules). The stored log gets every check
+/// of a replay (its rows against their bytes and leaf hashes too): a file is never imported
+/// on top of a store that was altered behind its back.
 async fn seed<S: EventStore>(
-    mut replayer: Replayer,
+    replayer: Replayer,
     store: &S,
     len: u64,
 ) -> Result<Replayer, ImportError> {
-    let mut next = 0;
-    while next < len {
-        for stored in store.read_log(next, 4096).await? {
-            next = stored.index + 1;
-            let record = stored.to_log_record()?;
-            replayer.push(record).map_err(|error| ImportError::Log {
-                file: "(stored log)".into(),
-                error,
-            })?;
-        }
+    let replayer = replay_into(store, replayer, &mut |_, _| {}).await?;
+    if replayer.state().len() != len {
+        return Err(ImportError::Stored(ReplayError::Tampered {
+            index: replayer.state().len(),
+            what: format!(
+                "the store held {len} records, its replay {}",
+                replayer.state().len()
+            ),
+        }));
     }
     Ok(replayer)
 }

@@ -41,6 +41,11 @@ impl AppendEvent {
     pub fn seq(&self) -> u64 {
         self.seq
     }
+
+    /// The canonical envelope bytes that will be stored.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
 }
 
 /// A record to restore with its original place and time.

@@ -1,25 +1,29 @@
 //! The command line: clap definitions of every command and its arguments.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use clap::{Args, Parser, Subcommand};
-use overens_core::{AgreementId, Date, Timestamp};
+use clap::{ArgGroup, Args, Parser, Subcommand};
+use overens_core::{AgreementId, Date, StreamId, Timestamp};
 
 /// Shown under every `--help`: scripts branch on these.
 pub(crate) const EXIT_CODES: &str = "\
 Exit status:
   0  success
   1  the log failed verification (a record is malformed, altered, missing, repeated, out of
-     order, badly signed, or breaks a rule); the message names the first bad record
-  2  bad usage or input: unknown option, missing or malformed registrar key, unreadable
-     or unwritable file, unknown agreement or version, a key file that already exists";
+     order, badly signed, or breaks a rule), or a data directory's store did (a row was
+     altered, deleted or re-timed behind the store's back); the message names the first
+     bad record. An import refused for any of these reasons changes nothing.
+  2  bad usage or input: unknown option, missing or malformed registrar key, registrar keys
+     other than a data directory's, unreadable or unwritable file, a data directory without
+     a store or in use by another process, unknown agreement, version or stream, a key file
+     that already exists";
 
 /// Överens: an event-sourced, ed25519-signed audit log of agreement revisions.
 ///
-/// Every log command replays the whole log file and verifies every record (canonical form,
-/// order, hash chain, signature, rules) against the registrar keys you trust before it
-/// answers anything.
+/// Every log command replays the whole log (a log file, or a data directory's store) and
+/// verifies every record (canonical form, order, hash chain, signature, rules) against the
+/// registrar keys you trust before it answers anything.
 #[derive(Debug, Parser)]
 #[command(name = "overens", version, after_help = EXIT_CODES, propagate_version = true)]
 pub(crate) struct Cli {
@@ -32,7 +36,8 @@ pub(crate) enum Command {
     /// Create a new ed25519 key: FILE holds the secret (mode 0600), FILE.pub the public key.
     #[command(after_help = EXIT_CODES)]
     Keygen(KeygenArgs),
-    /// Replay a log file, verifying every record; print a one-line summary.
+    /// Replay a log file (or a data directory), verifying every record; print a one-line
+    /// summary.
     #[command(after_help = EXIT_CODES)]
     VerifyLog(VerifyLogArgs),
     /// List the agreements of a log with their status.
@@ -53,6 +58,24 @@ pub(crate) enum Command {
     /// Every event of an agreement as a readable line.
     #[command(after_help = EXIT_CODES)]
     Timeline(AgreementArgs),
+    /// Restore log files into a data directory, keeping their indexes and recorded times.
+    ///
+    /// For restore and migration: every record is verified first, and a refused import
+    /// changes nothing. A store that already holds records takes only a file that repeats
+    /// them byte for byte and continues them exactly. The registrar keys given on the first
+    /// import are recorded in DIR/registrars.txt; later commands may omit --registrar, and
+    /// other keys are refused.
+    #[command(after_help = EXIT_CODES)]
+    Import(ImportArgs),
+    /// Write a data directory's log (or one stream of it) as a log file.
+    ///
+    /// The store is replayed and verified first. Import then export gives the same bytes.
+    #[command(after_help = EXIT_CODES)]
+    Export(ExportArgs),
+    /// Rebuild every projection from a data directory's store, verifying every signature,
+    /// chain link and rule; print a one-line summary.
+    #[command(after_help = EXIT_CODES)]
+    Replay(ReplayArgs),
 }
 
 #[derive(Debug, Args)]
@@ -70,7 +93,8 @@ pub(crate) struct KeygenArgs {
 pub(crate) struct TrustArgs {
     /// A registrar's public key (base64url), or a file holding one key per line ('#' starts
     /// a comment). Registrar keys are the trust anchors: give every one the log was
-    /// written with. Repeatable.
+    /// written with. Repeatable. Required with --log; with a data directory, the keys it
+    /// records are used, and keys given must be the same.
     #[arg(
         long = "registrar",
         value_name = "KEY|FILE",
@@ -80,27 +104,107 @@ pub(crate) struct TrustArgs {
     pub(crate) registrars: Vec<String>,
 }
 
+/// Where a log is read from: exactly one of a log file and a data directory.
 #[derive(Debug, Args)]
-pub(crate) struct LogArgs {
+#[group(id = "source", required = true, multiple = false)]
+pub(crate) struct SourceArgs {
     /// The log file: JSON Lines of canonical log records.
     #[arg(long, value_name = "FILE")]
-    pub(crate) log: PathBuf,
+    pub(crate) log: Option<PathBuf>,
+    /// A data directory (see `overens import`); --registrar may be omitted, the keys it
+    /// records are used.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data: Option<PathBuf>,
+}
+
+/// Where a log is, resolved.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Source<'a> {
+    Log(&'a Path),
+    Data(&'a Path),
+}
+
+impl SourceArgs {
+    pub(crate) fn source(&self) -> Option<Source<'_>> {
+        match (&self.log, &self.data) {
+            (Some(log), None) => Some(Source::Log(log)),
+            (None, Some(data)) => Some(Source::Data(data)),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LogArgs {
+    #[command(flatten)]
+    pub(crate) source: SourceArgs,
     #[command(flatten)]
     pub(crate) trust: TrustArgs,
 }
 
 #[derive(Debug, Args)]
+#[command(group(
+    ArgGroup::new("verify_source").args(["file", "log", "data"]).required(true).multiple(false)
+))]
 pub(crate) struct VerifyLogArgs {
     /// The log file: JSON Lines of canonical log records.
-    #[arg(
-        value_name = "FILE",
-        required_unless_present = "log",
-        conflicts_with = "log"
-    )]
+    #[arg(value_name = "FILE")]
     pub(crate) file: Option<PathBuf>,
     /// The log file, as the other commands take it.
     #[arg(long, value_name = "FILE")]
     pub(crate) log: Option<PathBuf>,
+    /// A data directory (see `overens import`) instead of a log file; --registrar may be
+    /// omitted, the keys it records are used.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) trust: TrustArgs,
+}
+
+impl VerifyLogArgs {
+    pub(crate) fn source(&self) -> Option<Source<'_>> {
+        match (&self.file, &self.log, &self.data) {
+            (Some(file), None, None) | (None, Some(file), None) => Some(Source::Log(file)),
+            (None, None, Some(data)) => Some(Source::Data(data)),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// The data directory (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data: PathBuf,
+    /// The log files, in order; together they continue the stored log.
+    #[arg(value_name = "FILE", required = true)]
+    pub(crate) files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(crate) trust: TrustArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    /// The data directory.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data: PathBuf,
+    /// Only this stream's records (`directory` or `agreement/<ID>`), with their global
+    /// indexes.
+    #[arg(long, value_name = "STREAM")]
+    pub(crate) stream: Option<StreamId>,
+    /// Where to write the log file; `-` for standard output. A file is replaced only once
+    /// the whole export is written.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: PathBuf,
+    #[command(flatten)]
+    pub(crate) trust: TrustArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReplayArgs {
+    /// The data directory.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data: PathBuf,
     #[command(flatten)]
     pub(crate) trust: TrustArgs,
 }

@@ -3,7 +3,9 @@
 use std::io;
 use std::path::PathBuf;
 
-use overens_core::{AgreementId, LogError};
+use overens_core::{AgreementId, LogError, StreamId};
+use overens_pipeline::{DataDirError, ExportError, ImportError, ReplayError};
+use overens_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum CliError {
@@ -53,16 +55,113 @@ pub(crate) enum CliError {
     },
     #[error("cannot encode the output as JSON: {0}")]
     Json(#[from] serde_json::Error),
+    #[error(
+        "{} holds no store ({} is missing): import a log file into it first with \
+         `overens import --data DIR --registrar KEY|FILE FILE`",
+        dir.display(), store.display()
+    )]
+    NoStore { dir: PathBuf, store: PathBuf },
+    #[error(
+        "{} records no registrar keys (registrars.txt): the first `overens import --data DIR \
+         --registrar KEY|FILE FILE` records them",
+        dir.display()
+    )]
+    NoAnchors { dir: PathBuf },
+    #[error("{}", data_message(dir, error))]
+    Data {
+        dir: PathBuf,
+        error: Box<DataDirError>,
+    },
+    #[error("{}", import_message(dir, error))]
+    Import {
+        dir: PathBuf,
+        error: Box<ImportError>,
+    },
+    #[error("export of {} failed: {error}", dir.display())]
+    Export {
+        dir: PathBuf,
+        error: Box<ExportError>,
+    },
+    #[error("{} holds no stream `{stream}`", dir.display())]
+    UnknownStream { dir: PathBuf, stream: StreamId },
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(io::Error),
 }
 
 impl CliError {
     /// 1 when the log itself is bad, 2 for everything the caller can fix by asking
     /// differently; the `--help` text promises exactly this.
     pub(crate) fn exit_code(&self) -> u8 {
-        match self {
-            CliError::Log { .. } | CliError::NotUtf8 { .. } => 1,
-            _ => 2,
-        }
+        let refused = match self {
+            CliError::Log { .. } | CliError::NotUtf8 { .. } => true,
+            CliError::Data { error, .. } => data_refused(error),
+            CliError::Import { error, .. } => import_refused(error),
+            CliError::Export { error, .. } => match &**error {
+                ExportError::Store(e) => store_refused(e),
+                ExportError::Io(_) => false,
+            },
+            _ => false,
+        };
+        if refused { 1 } else { 2 }
+    }
+}
+
+/// Did the stored log fail verification (rather than the disk, the lock or the caller)?
+fn data_refused(error: &DataDirError) -> bool {
+    match error {
+        DataDirError::Io { .. } | DataDirError::Registrars(_) => false,
+        DataDirError::Store(e) => store_refused(e),
+        DataDirError::Replay(e) => replay_refused(e),
+    }
+}
+
+fn import_refused(error: &ImportError) -> bool {
+    match error {
+        ImportError::Store(e) => store_refused(e),
+        ImportError::Stored(e) => replay_refused(e),
+        ImportError::Log { .. } | ImportError::Diverges { .. } | ImportError::Gap { .. } => true,
+    }
+}
+
+fn replay_refused(error: &ReplayError) -> bool {
+    match error {
+        ReplayError::Log(_) | ReplayError::Tampered { .. } => true,
+        ReplayError::Store(e) => store_refused(e),
+    }
+}
+
+fn store_refused(error: &StoreError) -> bool {
+    match error {
+        StoreError::Corrupt { .. }
+        | StoreError::Conflict(_)
+        | StoreError::IdReused(_)
+        | StoreError::RestoreMismatch(_) => true,
+        StoreError::InvalidBatch(_) | StoreError::Storage(_) | StoreError::Failed => false,
+    }
+}
+
+fn import_message(dir: &std::path::Path, error: &ImportError) -> String {
+    match error {
+        ImportError::Stored(_) => format!(
+            "import into {} refused, nothing was changed: its stored log does not verify: {error}",
+            dir.display()
+        ),
+        _ if import_refused(error) => format!(
+            "import into {} refused, nothing was changed: {error}",
+            dir.display()
+        ),
+        _ => format!("import into {} failed: {error}", dir.display()),
+    }
+}
+
+fn data_message(dir: &std::path::Path, error: &DataDirError) -> String {
+    if data_refused(error) {
+        format!(
+            "data directory {} does not verify, nothing is answered from it: {error}",
+            dir.display()
+        )
+    } else {
+        format!("data directory {}: {error}", dir.display())
     }
 }
 

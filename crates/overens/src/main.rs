@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod data;
 mod error;
 mod keyfile;
 mod render;
@@ -24,6 +25,9 @@ fn main() -> ExitCode {
         Command::Signatures(args) => commands::signatures::run(args),
         Command::Diff(args) => commands::diff::run(args),
         Command::Timeline(args) => commands::timeline::run(args),
+        Command::Import(args) => commands::import::run(args),
+        Command::Export(args) => commands::export::run(args),
+        Command::Replay(args) => commands::replay::run(args),
     };
     match result {
         Ok(output) => emit(&output),

@@ -3,12 +3,12 @@
 use overens_core::projection::{AgreementSummary, agreement_summary};
 
 use crate::cli::AgreementsArgs;
-use crate::commands::{json, load_log};
+use crate::commands::{json, load};
 use crate::error::CliError;
 use crate::render;
 
 pub(crate) fn run(args: &AgreementsArgs) -> Result<String, CliError> {
-    let loaded = load_log(&args.log.log, &args.log.trust)?;
+    let loaded = load(&args.log)?;
     let state = &loaded.state;
     let summaries: Vec<AgreementSummary> = state
         .agreements()

@@ -5,13 +5,13 @@ use overens_core::domain::Version;
 use overens_core::projection::diff;
 
 use crate::cli::DiffArgs;
-use crate::commands::{find_agreement, json, load_log};
+use crate::commands::{find_agreement, json, load};
 use crate::error::CliError;
 use crate::render;
 
 pub(crate) fn run(args: &DiffArgs) -> Result<String, CliError> {
     let common = &args.agreement;
-    let loaded = load_log(&common.log.log, &common.log.trust)?;
+    let loaded = load(&common.log)?;
     let agreement = find_agreement(&loaded.state, &common.agreement)?;
     let from = version(agreement, args.from)?;
     let to = version(agreement, args.to)?;

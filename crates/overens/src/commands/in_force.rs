@@ -5,13 +5,13 @@ use overens_core::Timestamp;
 use overens_core::projection::in_force;
 
 use crate::cli::InForceArgs;
-use crate::commands::{find_agreement, json, load_log};
+use crate::commands::{find_agreement, json, load};
 use crate::error::CliError;
 use crate::render;
 
 pub(crate) fn run(args: &InForceArgs) -> Result<String, CliError> {
     let common = &args.agreement;
-    let loaded = load_log(&common.log.log, &common.log.trust)?;
+    let loaded = load(&common.log)?;
     let agreement = find_agreement(&loaded.state, &common.agreement)?;
     // The clock lives here, at the edge: the core only ever gets time as a value.
     let as_of = args

@@ -1,9 +1,13 @@
-//! One module per command, and what they share: loading a verified log, finding an agreement.
+//! One module per command, and what they share: loading a verified log (from a log file or
+//! a data directory), finding an agreement.
 
 pub(crate) mod agreements;
 pub(crate) mod diff;
+pub(crate) mod export;
+pub(crate) mod import;
 pub(crate) mod in_force;
 pub(crate) mod keygen;
+pub(crate) mod replay;
 pub(crate) mod signatures;
 pub(crate) mod timeline;
 pub(crate) mod verify_log;
@@ -15,7 +19,8 @@ use std::path::Path;
 use overens_core::{Agreement, AgreementId, LogRecord, State, Timestamp, replay_log_file};
 use serde::Serialize;
 
-use crate::cli::TrustArgs;
+use crate::cli::{LogArgs, Source, TrustArgs};
+use crate::data;
 use crate::error::CliError;
 use crate::keyfile::registrar_keys;
 
@@ -26,22 +31,57 @@ pub(crate) struct Loaded {
     pub(crate) last_recorded_at: Option<Timestamp>,
 }
 
-/// Reads and replays a log file; nothing is answered from a log that does not verify.
-pub(crate) fn load_log(path: &Path, trust: &TrustArgs) -> Result<Loaded, CliError> {
-    // Trust anchors first: without them there is nothing to check the log against, and the
-    // caller should hear that before anything about the file.
-    let registrars = registrar_keys(&trust.registrars)?;
+/// The one way a command gets its state: `--log FILE` or `--data DIR`, replayed and
+/// verified in full either way.
+pub(crate) fn load(args: &LogArgs) -> Result<Loaded, CliError> {
+    let source = args.source.source().ok_or(CliError::Usage(
+        "exactly one of --log and --data is required",
+    ))?;
+    load_source(source, &args.trust)
+}
+
+pub(crate) fn load_source(source: Source<'_>, trust: &TrustArgs) -> Result<Loaded, CliError> {
+    match source {
+        Source::Log(path) => load_log(path, trust),
+        Source::Data(dir) => load_data(dir, trust),
+    }
+}
+
+/// Replays a data directory's store with every check; the store is closed again before
+/// anything is answered.
+fn load_data(dir: &Path, trust: &TrustArgs) -> Result<Loaded, CliError> {
+    let runtime = data::runtime()?;
+    let replayed = runtime.block_on(async {
+        let (_store, replayed) = data::open_verified(dir, trust, &mut |_, _| {}).await?;
+        Ok::<_, CliError>(replayed)
+    })?;
+    Ok(Loaded {
+        state: replayed.state,
+        last_recorded_at: replayed.last_recorded_at,
+    })
+}
+
+/// A log file's text; a file that is not UTF-8 fails verification at the line it breaks.
+pub(crate) fn read_log_text(path: &Path) -> Result<String, CliError> {
     let bytes = fs::read(path).map_err(|source| CliError::Read {
         path: path.to_owned(),
         source,
     })?;
-    let text = String::from_utf8(bytes).map_err(|e| {
+    String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         CliError::NotUtf8 {
             path: path.to_owned(),
             line: valid.iter().filter(|b| **b == b'\n').count() + 1,
         }
-    })?;
+    })
+}
+
+/// Reads and replays a log file; nothing is answered from a log that does not verify.
+fn load_log(path: &Path, trust: &TrustArgs) -> Result<Loaded, CliError> {
+    // Trust anchors first: without them there is nothing to check the log against, and the
+    // caller should hear that before anything about the file.
+    let registrars = registrar_keys(&trust.registrars)?;
+    let text = read_log_text(path)?;
     let state = replay_log_file(&text, State::new(registrars)).map_err(|error| CliError::Log {
         path: path.to_owned(),
         error,

@@ -2,19 +2,20 @@
 
 use overens_core::StreamId;
 
-use crate::cli::VerifyLogArgs;
-use crate::commands::load_log;
+use crate::cli::{Source, VerifyLogArgs};
+use crate::commands::load_source;
 use crate::error::CliError;
 use crate::render;
 
 pub(crate) fn run(args: &VerifyLogArgs) -> Result<String, CliError> {
-    // clap guarantees exactly one of the two; the fallback error keeps this total anyway.
-    let path = args
-        .file
-        .as_ref()
-        .or(args.log.as_ref())
-        .ok_or(CliError::Usage("a log file is required"))?;
-    let loaded = load_log(path, &args.trust)?;
+    // clap guarantees exactly one of the three; the fallback error keeps this total anyway.
+    let source = args.source().ok_or(CliError::Usage(
+        "exactly one of FILE, --log FILE and --data DIR is required",
+    ))?;
+    let path = match source {
+        Source::Log(path) | Source::Data(path) => path,
+    };
+    let loaded = load_source(source, &args.trust)?;
     let state = &loaded.state;
     let directory = state.directory();
     let summary = render::LogSummary {

@@ -3,12 +3,12 @@
 use overens_core::projection::versions;
 
 use crate::cli::AgreementArgs;
-use crate::commands::{find_agreement, json, load_log};
+use crate::commands::{find_agreement, json, load};
 use crate::error::CliError;
 use crate::render;
 
 pub(crate) fn run(args: &AgreementArgs) -> Result<String, CliError> {
-    let loaded = load_log(&args.log.log, &args.log.trust)?;
+    let loaded = load(&args.log)?;
     let agreement = find_agreement(&loaded.state, &args.agreement)?;
     let list = versions(loaded.state.directory(), agreement);
     if args.json {

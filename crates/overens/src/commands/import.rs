@@ -1,0 +1,89 @@
+//! `overens import`: restore log files into a data directory, keeping their indexes and
+//! recorded times. Restore and migration only: every record is verified, and nothing of a
+//! refused import is left behind, not even the trust anchors of a first one.
+
+use overens_core::{Replayer, State};
+use overens_pipeline::{DataDir, ImportError, import};
+use overens_store::SqliteOptions;
+
+use crate::cli::ImportArgs;
+use crate::commands::read_log_text;
+use crate::data::{self, data_error, given_keys};
+use crate::error::CliError;
+
+pub(crate) fn run(args: &ImportArgs) -> Result<String, CliError> {
+    let dir = args.data.as_path();
+    let given = given_keys(&args.trust)?;
+    // Every file is read before the directory is touched.
+    let mut files = Vec::with_capacity(args.files.len());
+    for path in &args.files {
+        files.push((path.display().to_string(), read_log_text(path)?));
+    }
+
+    let data = DataDir::new(dir);
+    let recorded = data.registrars().map_err(data_error(dir))?;
+    let trust = if recorded.is_some() || given.is_empty() {
+        // Compares the given keys with the recorded ones (other keys are refused), or
+        // says that there are none to use; records nothing.
+        data.trust(&given).map_err(data_error(dir))?
+    } else {
+        // The first import: its keys are recorded only once it has succeeded, so a
+        // refused first import (a mistyped key, say) does not pin the wrong anchors.
+        given.clone()
+    };
+
+    let import_error = |error| CliError::Import {
+        dir: dir.to_owned(),
+        error: Box::new(error),
+    };
+    if !data.store_path().exists() {
+        // A new store: verify the files before creating anything, so a refused import
+        // leaves no empty store behind. (Import verifies again as it restores.)
+        verify_files(&files, &trust).map_err(import_error)?;
+    }
+
+    let runtime = data::runtime()?;
+    let (len, summary) = runtime.block_on(async {
+        let store = data
+            .open_store(SqliteOptions::default())
+            .map_err(data_error(dir))?;
+        let (state, summary) = import(&store, State::new(trust), &files)
+            .await
+            .map_err(import_error)?;
+        Ok::<_, CliError>((state.len(), summary))
+    })?;
+    if recorded.is_none() {
+        data.trust(&given).map_err(data_error(dir))?;
+    }
+    Ok(format!(
+        "imported {}, {} already present; {} holds {}\n",
+        records(summary.imported),
+        summary.already_present,
+        dir.display(),
+        records(len),
+    ))
+}
+
+/// The checks of an import into an empty store, without a store: every line of every file,
+/// in order, against the trust anchors.
+fn verify_files(
+    files: &[(String, String)],
+    trust: &[overens_core::PublicKey],
+) -> Result<(), ImportError> {
+    let mut replayer = Replayer::new(State::new(trust.iter().copied()));
+    for (file, text) in files {
+        for (i, line) in text.split_terminator('\n').enumerate() {
+            replayer
+                .push_line(i + 1, line)
+                .map_err(|error| ImportError::Log {
+                    file: file.clone(),
+                    error,
+                })?;
+        }
+    }
+    Ok(())
+}
+
+fn records(n: u64) -> String {
+    format!("{n} {}", if n == 1 { "record" } else { "records" })
+}
