@@ -1,0 +1,43 @@
+//! The routes, one module per area; each handler carries its OpenAPI description.
+
+pub(crate) mod health;
+pub(crate) mod reads;
+pub(crate) mod write;
+
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::{ApiError, AppState};
+
+/// With `--read-token`, every read needs `Authorization: Bearer <token>`. Compared in
+/// constant time, so the token cannot be guessed byte by byte from response times.
+pub(crate) async fn require_read_token(
+    State(app): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    if let Some(expected) = app.read_token() {
+        let given = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+            return Err(ApiError::new(
+                "unauthorized",
+                "this server needs a bearer token for reads",
+            ));
+        }
+    }
+    Ok(next.run(request).await)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -1,0 +1,221 @@
+//! Signed writes: `POST …/events` with one envelope or an array, and `GET …/head` (what the
+//! next event must sign against). Authenticated by the signatures alone: the server holds
+//! no party's key.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use overens_core::{AgreementId, Envelope, StreamId};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::problem::Problem;
+use crate::{ApiError, AppState};
+
+/// The answer to an append.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct AppendResult {
+    pub stream: String,
+    /// The global log index of each event, in order.
+    pub indexes: Vec<u64>,
+    /// When the log recorded them (the server's clock at commit).
+    pub recorded_at: String,
+    /// The log's length after the commit that holds them.
+    pub log_len: u64,
+    /// The same events were appended before: this is the first answer again.
+    pub repeated: bool,
+}
+
+/// What the next event of a stream must sign against.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Head {
+    pub stream: String,
+    pub next_seq: u64,
+    /// Hex SHA-256 of the stream's last event; 64 zeros for an empty stream.
+    pub prev: String,
+}
+
+fn agreement_stream(id: &str) -> Result<StreamId, ApiError> {
+    let id: AgreementId = id
+        .parse()
+        .map_err(|e| ApiError::not_found(format!("no agreement stream: {e}")))?;
+    Ok(StreamId::Agreement(id))
+}
+
+/// Appends one signed envelope, or an array of envelopes for this stream atomically.
+#[utoipa::path(
+    post,
+    path = "/v1/streams/directory/events",
+    tag = "write",
+    request_body(content = Value, content_type = "application/json", description = "One signed envelope (format v1) or an array of them"),
+    responses(
+        (status = 201, description = "Appended and durable", body = AppendResult),
+        (status = 200, description = "The same events were appended before: the first answer", body = AppendResult),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 503, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn append_directory(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<AppendResult>), ApiError> {
+    append(app, StreamId::Directory, headers, body).await
+}
+
+/// Appends one signed envelope, or an array of envelopes for this agreement atomically.
+#[utoipa::path(
+    post,
+    path = "/v1/streams/agreement/{agreement}/events",
+    tag = "write",
+    params(("agreement" = String, Path, description = "The agreement id (its stream is agreement/<id>)")),
+    request_body(content = Value, content_type = "application/json", description = "One signed envelope (format v1) or an array of them"),
+    responses(
+        (status = 201, description = "Appended and durable", body = AppendResult),
+        (status = 200, description = "The same events were appended before: the first answer", body = AppendResult),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 503, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn append_agreement(
+    State(app): State<AppState>,
+    Path(agreement): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<AppendResult>), ApiError> {
+    append(app, agreement_stream(&agreement)?, headers, body).await
+}
+
+async fn append(
+    app: AppState,
+    stream: StreamId,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<AppendResult>), ApiError> {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return Err(ApiError::new(
+            "unsupported-media-type",
+            "send the envelope as Content-Type: application/json",
+        ));
+    }
+    let body = body.map_err(|e| match e {
+        BytesRejection::FailedToBufferBody(_) => ApiError::new(
+            "too-large",
+            format!(
+                "the body is larger than {} bytes, or could not be read",
+                app.limits().max_body
+            ),
+        ),
+        other => ApiError::new("malformed", other.body_text()),
+    })?;
+    // serde_json stops at 128 levels of nesting, so deeply nested input is refused, not a
+    // stack overflow.
+    let value: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::new("malformed", format!("not JSON: {e}")))?;
+    let values = match value {
+        Value::Array(items) => items,
+        single @ Value::Object(_) => vec![single],
+        _ => {
+            return Err(ApiError::new(
+                "malformed",
+                "expected an envelope object or an array of envelopes",
+            ));
+        }
+    };
+    if values.len() > app.limits().max_batch {
+        return Err(ApiError::new(
+            "too-large",
+            format!(
+                "{} events in one append; at most {}",
+                values.len(),
+                app.limits().max_batch
+            ),
+        ));
+    }
+    let mut envelopes = Vec::with_capacity(values.len());
+    for (position, value) in values.into_iter().enumerate() {
+        let envelope = Envelope::from_value(value).map_err(|e| {
+            ApiError::new(
+                "invalid-event",
+                format!("event {position} of the batch: {e}"),
+            )
+        })?;
+        if envelope.stream != stream {
+            return Err(ApiError::new(
+                "stream-mismatch",
+                format!(
+                    "event {position} is signed for stream `{}`, posted to `{stream}`",
+                    envelope.stream
+                ),
+            ));
+        }
+        envelopes.push(envelope);
+    }
+    let appended = app.pipeline().append(envelopes).await?;
+    let status = if appended.repeated {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((
+        status,
+        Json(AppendResult {
+            stream: stream.to_string(),
+            indexes: appended.indexes,
+            recorded_at: appended.recorded_at.to_string(),
+            log_len: appended.log_len,
+            repeated: appended.repeated,
+        }),
+    ))
+}
+
+fn head_of(app: &AppState, stream: StreamId) -> Json<Head> {
+    let head = app.snapshot().state.head(&stream);
+    Json(Head {
+        stream: stream.to_string(),
+        next_seq: head.next_seq,
+        prev: head.prev.to_hex(),
+    })
+}
+
+/// The `seq` and `prev` the next directory event must be signed with.
+#[utoipa::path(get, path = "/v1/streams/directory/head", tag = "write", responses((status = 200, body = Head)))]
+pub(crate) async fn head_directory(State(app): State<AppState>) -> Json<Head> {
+    head_of(&app, StreamId::Directory)
+}
+
+/// The `seq` and `prev` the next event of this agreement must be signed with (seq 0 and
+/// 64 zeros for an agreement not yet drafted).
+#[utoipa::path(
+    get,
+    path = "/v1/streams/agreement/{agreement}/head",
+    tag = "write",
+    params(("agreement" = String, Path, description = "The agreement id")),
+    responses((status = 200, body = Head), (status = 404, body = Problem, content_type = "application/problem+json"))
+)]
+pub(crate) async fn head_agreement(
+    State(app): State<AppState>,
+    Path(agreement): Path<String>,
+) -> Result<Json<Head>, ApiError> {
+    Ok(head_of(&app, agreement_stream(&agreement)?))
+}
