@@ -4,4 +4,5 @@ mod crash;
 mod datadir;
 mod properties;
 mod schema;
+mod serve;
 mod stories;

@@ -9,6 +9,7 @@ use crate::jcs;
 /// Title, parties, sections, and forums with their representatives: the state that draft
 /// changes fold into, sealed as a version by `RevisionProposed`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Content {
     pub title: String,
@@ -22,7 +23,15 @@ impl Content {
     /// SHA-256 of the content's canonical JSON: what `RevisionProposed` and every signature
     /// name, so that a signature binds the exact text.
     pub fn hash(&self) -> Digest32 {
-        Digest32::of(&jcs::canonical(self).expect("content is plain JSON"))
+        // Content holds strings, integers, booleans, arrays and objects only, so its JSON
+        // value written by the direct JCS writer is byte for byte the generic
+        // canonicaliser's output (tested below); the generic one is far slower, and a
+        // replay hashes the draft at every proposal.
+        let mut bytes = Vec::with_capacity(4096);
+        match serde_json::to_value(self) {
+            Ok(value) if jcs::write_value(&mut bytes, &value).is_ok() => Digest32::of(&bytes),
+            _ => Digest32::of(&jcs::canonical(self).expect("content is plain JSON")),
+        }
     }
 
     pub fn section(&self, id: &SectionId) -> Option<&Section> {
@@ -44,6 +53,7 @@ impl Content {
 
 /// One section of the agreement text (värdegrund, syfte och mål, uppföljning …).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Section {
     pub id: SectionId,
@@ -53,6 +63,7 @@ pub struct Section {
 
 /// A forum set up by the agreement, with its seats.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Forum {
     pub id: ForumId,
@@ -62,6 +73,7 @@ pub struct Forum {
 
 /// What a forum is for and how it works; `ForumRevised` replaces it whole.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ForumDefinition {
     pub name: String,
@@ -69,11 +81,13 @@ pub struct ForumDefinition {
     pub tasks: Vec<String>,
     pub meets: Vec<Cadence>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub chair: Option<Chair>,
 }
 
 /// How often (some of) the forum meets: "kommunens representanter träffas ca en gång i månaden".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Cadence {
     /// Who meets, in the agreement's words.
@@ -85,6 +99,7 @@ pub struct Cadence {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Period {
     Week,
@@ -96,11 +111,13 @@ pub enum Period {
 
 /// Who chairs or convenes the forum: a fixed role, or a rotation between parties by year.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Chair {
     Role {
         role: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(nullable = false))]
         party: Option<PartyId>,
     },
     Rotating {
@@ -121,6 +138,7 @@ impl Chair {
 
 /// One year of a rotating chair: "Barn- och skolnämnden & Utbildningsnämnden (2021)".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChairTurn {
     pub year: i32,
@@ -129,13 +147,47 @@ pub struct ChairTurn {
 
 /// A seat in a forum, held for one party.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Representative {
     pub id: RepresentativeId,
     pub party: PartyId,
     pub role: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub name: Option<String>,
     /// "adjungeras": attends without being a full member.
     pub adjunct: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast content hash equals SHA-256 of the generic canonicaliser's bytes for every
+    /// version and draft of the example log.
+    #[test]
+    fn content_hash_is_the_hash_of_the_canonical_bytes() {
+        let text = include_str!("../../../events/examples/log.jsonl");
+        let registrars = crate::record::LogRecord::parse_line(text.lines().next().expect("line"))
+            .expect("record")
+            .event
+            .signer;
+        let state = crate::replay::replay_log_file(text, crate::State::new([registrars]))
+            .expect("the example log replays");
+        let mut contents = 0;
+        for agreement in state.agreements() {
+            for content in agreement
+                .versions
+                .iter()
+                .map(|v| &v.content)
+                .chain([&agreement.draft])
+            {
+                let slow = Digest32::of(&jcs::canonical(content).expect("canonical"));
+                assert_eq!(content.hash(), slow);
+                contents += 1;
+            }
+        }
+        assert!(contents >= 7, "{contents}");
+    }
 }

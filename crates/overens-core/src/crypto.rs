@@ -114,11 +114,45 @@ text_serde!(Digest32, "hash");
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PublicKey([u8; 32]);
 
+/// Decompressed keys, per thread: a log is signed by few keys, and decompressing one (a
+/// square root in the field) costs as much as a fifth of a signature check. A pure memo: a
+/// key's point never changes, so a hit gives exactly what decompressing again would.
+mod key_cache {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+
+    use ed25519_dalek::VerifyingKey;
+
+    /// More distinct keys than this in one thread and the cache starts over.
+    const CAPACITY: usize = 1 << 14;
+
+    thread_local! {
+        static KEYS: RefCell<HashMap<[u8; 32], Option<VerifyingKey>>> =
+            RefCell::new(HashMap::new());
+    }
+
+    /// The decompressed key, or `None` when the bytes are not a curve point.
+    pub(super) fn decompress(bytes: &[u8; 32]) -> Option<VerifyingKey> {
+        KEYS.with(|keys| {
+            if let Some(found) = keys.borrow().get(bytes) {
+                return *found;
+            }
+            let key = VerifyingKey::from_bytes(bytes).ok();
+            let mut keys = keys.borrow_mut();
+            if keys.len() >= CAPACITY {
+                keys.clear();
+            }
+            keys.insert(*bytes, key);
+            key
+        })
+    }
+}
+
 impl PublicKey {
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, EncodingError> {
-        VerifyingKey::from_bytes(bytes)
+        key_cache::decompress(bytes)
             .map(|_| PublicKey(*bytes))
-            .map_err(|_| EncodingError::NotAPoint)
+            .ok_or(EncodingError::NotAPoint)
     }
 
     pub fn as_bytes(&self) -> &[u8; 32] {
@@ -127,7 +161,7 @@ impl PublicKey {
 
     /// The decompressed key, for ed25519-dalek's verification APIs.
     pub fn verifying_key(&self) -> VerifyingKey {
-        VerifyingKey::from_bytes(&self.0).expect("checked to be a point when constructed")
+        key_cache::decompress(&self.0).expect("checked to be a point when constructed")
     }
 
     /// Small-order keys can "verify" forged signatures; they are never accepted as signers.

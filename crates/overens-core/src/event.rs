@@ -131,6 +131,44 @@ impl Event {
         }
     }
 
+    /// [`Event::from_parts`] without copying the payload: the payload struct is read from
+    /// the map in place. Same result and same errors for every known type.
+    pub fn from_payload(
+        type_name: &str,
+        payload: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Event, serde_json::Error> {
+        macro_rules! read {
+            ($($variant:ident),* $(,)?) => {
+                match type_name {
+                    $(stringify!($variant) => $variant::deserialize(payload).map(Event::$variant),)*
+                    _ => Event::from_parts(type_name, payload),
+                }
+            };
+        }
+        read!(
+            PartyRegistered,
+            SignatoryEnrolled,
+            SignatoryRevoked,
+            AgreementDrafted,
+            TitleAndPreambleRevised,
+            PartyAdded,
+            PartyRemoved,
+            SectionRevised,
+            SectionRemoved,
+            ForumEstablished,
+            ForumRevised,
+            ForumDissolved,
+            RepresentativeAdded,
+            RepresentativeRemoved,
+            RevisionProposed,
+            RevisionSigned,
+            PaperSignatureRecorded,
+            RevisionWithdrawn,
+            RenegotiationRequested,
+            AgreementTerminated,
+        )
+    }
+
     /// Reads a typed event from an envelope's `type` and `payload`.
     pub fn from_parts(
         type_name: &str,

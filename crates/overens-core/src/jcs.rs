@@ -10,6 +10,117 @@ pub fn canonical<T: Serialize>(value: &T) -> Result<Vec<u8>, CanonicalError> {
     serde_json_canonicalizer::to_vec(value).map_err(|e| CanonicalError(e.to_string()))
 }
 
+/// Below this magnitude an integer's RFC 8785 text is its decimal digits (above, JCS writes
+/// the nearest double, which the library does for us).
+const EXACT_INTEGERS: u64 = 1 << 53;
+
+/// Appends a JSON string in RFC 8785 form: `"` and `\\` escaped, the control characters
+/// as `\b \t \n \f \r` or `\u00xx` (lowercase hex), everything else verbatim.
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            0x08 => b"\\b",
+            0x09 => b"\\t",
+            0x0a => b"\\n",
+            0x0c => b"\\f",
+            0x0d => b"\\r",
+            0x00..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        if escape.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[(b >> 4) as usize]);
+            out.push(HEX[(b & 0xf) as usize]);
+        } else {
+            out.extend_from_slice(escape);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// Appends an unsigned integer as RFC 8785 writes it.
+pub(crate) fn write_u64(out: &mut Vec<u8>, n: u64) -> Result<(), CanonicalError> {
+    if n < EXACT_INTEGERS {
+        out.extend_from_slice(n.to_string().as_bytes());
+        Ok(())
+    } else {
+        out.extend(canonical(&n)?);
+        Ok(())
+    }
+}
+
+/// Appends the RFC 8785 form of a JSON value, without going through the generic serializer:
+/// members sorted by their UTF-16 code units, strings as [`write_str`], integers below 2^53
+/// as digits, any other number as the library writes it. Byte for byte what [`canonical`]
+/// gives for the same value (a property test checks it).
+pub(crate) fn write_value(
+    out: &mut Vec<u8>,
+    value: &serde_json::Value,
+) -> Result<(), CanonicalError> {
+    use serde_json::Value;
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) if u < EXACT_INTEGERS => out.extend_from_slice(u.to_string().as_bytes()),
+            (_, Some(i)) if i.unsigned_abs() < EXACT_INTEGERS => {
+                out.extend_from_slice(i.to_string().as_bytes())
+            }
+            _ => out.extend(canonical(n)?),
+        },
+        Value::String(s) => write_str(out, s),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_value(out, item)?;
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => write_object(out, map)?,
+    }
+    Ok(())
+}
+
+/// Appends an object's RFC 8785 form (see [`write_value`]).
+pub(crate) fn write_object(
+    out: &mut Vec<u8>,
+    map: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), CanonicalError> {
+    let mut members: Vec<(&String, &serde_json::Value)> = map.iter().collect();
+    // A map iterates in byte order (or insertion order, with serde_json's `preserve_order`);
+    // JCS orders by UTF-16 code units, which differs from byte order beyond the BMP.
+    let sorted = members
+        .windows(2)
+        .all(|w| w[0].0.is_ascii() && w[1].0.is_ascii() && w[0].0 < w[1].0);
+    if !sorted {
+        members.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+    }
+    out.push(b'{');
+    for (i, (key, value)) in members.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(out, key);
+        out.push(b':');
+        write_value(out, value)?;
+    }
+    out.push(b'}');
+    Ok(())
+}
+
 /// A value that has no RFC 8785 form.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("value has no canonical JSON form: {0}")]
@@ -75,6 +186,63 @@ mod tests {
         ];
         for (input, expected) in cases {
             assert_eq!(jcs_of(input), expected, "number {input}");
+        }
+    }
+
+    fn fast(value: &Value) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_value(&mut out, value).expect("canonical");
+        out
+    }
+
+    /// The fast writer gives the library's bytes on the RFC's own examples.
+    #[test]
+    fn fast_writer_matches_the_rfc_examples() {
+        for text in [
+            r#"{"numbers":[333333333.33333329,1E30,4.50,2e-3,0.000000000000000000000000001],"string":"\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/","literals":[null,true,false]}"#,
+            "{\"\\u20ac\":1,\"\\r\":2,\"\\ufb33\":3,\"1\":4,\"\\ud83d\\ude00\":5,\"\\u0080\":6,\"\\u00f6\":7}",
+            r#"[9007199254740991,9007199254740992,-9007199254740993,18446744073709551615,-0.0,1e21]"#,
+            "\"\\u0000\\u001f\\u007f\\b\\f\\t\\n\\r\\u2028 ö\"",
+        ] {
+            let value: Value = serde_json::from_str(text).expect("json");
+            assert_eq!(
+                String::from_utf8(fast(&value)).expect("utf-8"),
+                String::from_utf8(canonical(&value).expect("canonical")).expect("utf-8"),
+                "{text}"
+            );
+        }
+    }
+
+    fn arbitrary_json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            proptest::num::f64::NORMAL.prop_map(Value::from),
+            "\\PC{0,12}".prop_map(Value::from),
+            "[\\x00-\\x20\"\\\\/\u{7f}\u{80}\u{2028}\u{e000}\u{ffff}\u{10000}\u{1f600}a-z]{0,8}"
+                .prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 32, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::from),
+                proptest::collection::btree_map(
+                    "[\\x00-\\x7f\u{e9}\u{e000}\u{ffff}\u{10000}\u{1f600}]{0,4}",
+                    inner,
+                    0..5
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// For any JSON value, the fast writer and the library agree byte for byte.
+        #[test]
+        fn fast_writer_equals_the_library(value in arbitrary_json()) {
+            proptest::prop_assert_eq!(fast(&value), canonical(&value).expect("canonical"));
         }
     }
 

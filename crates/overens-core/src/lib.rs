@@ -12,6 +12,8 @@ pub mod jcs;
 pub mod projection;
 pub mod record;
 pub mod replay;
+#[cfg(feature = "openapi")]
+pub mod schema;
 pub mod time;
 
 pub use content::Content;

@@ -121,46 +121,81 @@ impl Replayer {
         record: LogRecord,
         verified: Result<VerifiedEvent, EnvelopeError>,
     ) -> Result<(), LogError> {
+        let envelope = &record.event;
+        self.push_parts(
+            record.index,
+            record.recorded_at,
+            (envelope.id, &envelope.stream, envelope.seq),
+            verified.and_then(|event| {
+                if event.envelope() == envelope {
+                    Ok(event)
+                } else {
+                    Err(EnvelopeError::Malformed(
+                        "verified envelope is not the record's".into(),
+                    ))
+                }
+            }),
+        )
+    }
+
+    /// Checks and applies one verified event at `index`, recorded at `recorded_at`: the
+    /// record is the event itself, so there is no separate envelope to compare with (replay
+    /// of a store verifies each envelope from the record's own stored bytes).
+    pub fn push_verified_event(
+        &mut self,
+        index: u64,
+        recorded_at: Timestamp,
+        event: VerifiedEvent,
+    ) -> Result<(), LogError> {
+        let envelope = event.envelope();
+        let (id, stream, seq) = (envelope.id, envelope.stream.clone(), envelope.seq);
+        self.push_parts(index, recorded_at, (id, &stream, seq), Ok(event))
+    }
+
+    /// The checks of one record, in the order every replay reports them: index, recorded
+    /// time, duplicate id, the envelope's own verification, then the domain's rules.
+    fn push_parts(
+        &mut self,
+        index: u64,
+        recorded_at: Timestamp,
+        (id, stream, seq): (EventId, &StreamId, u64),
+        verified: Result<VerifiedEvent, EnvelopeError>,
+    ) -> Result<(), LogError> {
         let error = |defect: Defect| LogError {
             line: None,
-            index: Some(record.index),
-            stream: Some(record.event.stream.clone()),
-            seq: Some(record.event.seq),
+            index: Some(index),
+            stream: Some(stream.clone()),
+            seq: Some(seq),
             defect: Box::new(defect),
         };
         let expected = self.state.len();
-        if record.index != expected {
+        if index != expected {
             return Err(error(Defect::Index {
                 expected,
-                got: record.index,
+                got: index,
             }));
         }
         if let Some(previous) = self.last_recorded_at
-            && record.recorded_at < previous
+            && recorded_at < previous
         {
             return Err(error(Defect::RecordedAtBackwards {
                 previous,
-                got: record.recorded_at,
+                got: recorded_at,
             }));
         }
-        if self.ids.contains(&record.event.id) {
-            return Err(error(Defect::DuplicateId(record.event.id)));
+        if self.ids.contains(&id) {
+            return Err(error(Defect::DuplicateId(id)));
         }
         let event = verified.map_err(|e| error(e.into()))?;
-        if event.envelope() != &record.event {
-            return Err(error(Defect::Envelope(EnvelopeError::Malformed(
-                "verified envelope is not the record's".into(),
-            ))));
-        }
         self.state
             .apply(Recorded {
-                index: record.index,
-                recorded_at: record.recorded_at,
+                index,
+                recorded_at,
                 event: &event,
             })
             .map_err(|e| error(e.into()))?;
-        self.ids.insert(record.event.id);
-        self.last_recorded_at = Some(record.recorded_at);
+        self.ids.insert(id);
+        self.last_recorded_at = Some(recorded_at);
         Ok(())
     }
 

@@ -224,7 +224,6 @@ impl<S: EventStore> Sequencer<S> {
             let now = (self.clock)();
             self.last_recorded_at.map_or(now, |last| now.max(last))
         };
-        let before = self.state.clone();
         let mut records = Vec::new();
         let mut pending = Pending::new();
         let mut outcomes = Vec::with_capacity(group.len());
@@ -242,7 +241,10 @@ impl<S: EventStore> Sequencer<S> {
             if let Err(error) = self.store.restore(records).await {
                 // The state ran ahead of a commit that failed: stop rather than serve
                 // projections the disk may not hold. A restart replays what is there.
-                self.state = before;
+                // The state before this group is the last one published (a group that
+                // commits publishes; refused jobs change nothing), so no copy of it is
+                // taken up front: that copy would make every change copy what it touches.
+                self.state = self.publish.borrow().state.clone();
                 self.failed = Some(error.clone());
                 for job in group {
                     let _ = job.reply.send(Err(AppendError::Store(error.clone())));

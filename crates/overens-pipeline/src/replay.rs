@@ -1,11 +1,15 @@
 //! Replay of a store: every stored record re-checked (its columns against its bytes, its
 //! leaf hash, canonical form, signature, chain, index, recorded time, rules) and folded.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
-use overens_core::{Digest32, EventId, LogError, LogRecord, Replayer, State, Timestamp};
-use overens_store::{EventStore, StoreError, StoredRecord, leaf_hash};
+use overens_core::record::RecordError;
+use overens_core::{
+    Digest32, Envelope, EnvelopeError, EventId, LogError, LogRecord, Replayer, State, Timestamp,
+    VerifiedEvent,
+};
+use overens_store::{EventStore, StoreError, StoredRecord, record_leaf_hash};
 
 /// Reports replay progress: records done out of the total.
 pub type Progress<'a> = &'a mut (dyn FnMut(u64, u64) + Send);
@@ -31,8 +35,11 @@ pub struct Replayed {
     pub elapsed: Duration,
 }
 
-/// How many records are read, verified in parallel, and folded at a time.
-const CHUNK: usize = 4096;
+/// How many records are read and checked as one unit of work.
+const CHUNK: usize = 1024;
+/// How many chunks are checked ahead of the fold: on a machine with N cores, N of them
+/// verify signatures while the fold runs.
+const AHEAD: usize = 4;
 
 /// Replays every record of `store` into `state` (an empty state with the trust anchors).
 /// Stops at the first record that does not hold, naming its index and what is wrong.
@@ -57,98 +64,160 @@ pub async fn replay_store<S: EventStore>(
 
 /// Folds every stored record into `replayer` with every check of [`replay_store`]: the
 /// one way a stored log is read back, by replay and by import alike.
+///
+/// Chunks are read and checked (rows against their bytes, signatures) on blocking threads,
+/// several ahead, while this task folds the chunks before them in log order; the first
+/// record that fails any check, in log order, stops the replay.
 pub(crate) async fn replay_into<S: EventStore>(
     store: &S,
     mut replayer: Replayer,
     progress: Progress<'_>,
 ) -> Result<Replayer, ReplayError> {
     let total = store.len().await?;
+    let mut read = 0u64;
     let mut next = 0u64;
+    let mut ahead = VecDeque::new();
     progress(0, total);
-    while next < total {
-        let stored = store.read_log(next, CHUNK).await?;
-        if stored.is_empty() {
-            return Err(ReplayError::Tampered {
-                index: next,
-                what: format!("the store reports {total} records but has none at {next}"),
-            });
+    loop {
+        while ahead.len() < AHEAD && read < total {
+            let stored = store.read_log(read, CHUNK).await?;
+            if stored.is_empty() {
+                // Fold what is already checked first: an earlier bad record is named first.
+                ahead.push_back(tokio::task::spawn_blocking(move || {
+                    vec![Err(ReplayError::Tampered {
+                        index: read,
+                        what: format!("the store reports {total} records but has none at {read}"),
+                    })]
+                }));
+                read = total;
+                break;
+            }
+            read += stored.len() as u64;
+            ahead.push_back(tokio::task::spawn_blocking(move || check_chunk(stored)));
         }
-        let checked = tokio::task::spawn_blocking(move || check_chunk(stored))
+        let Some(chunk) = ahead.pop_front() else {
+            break;
+        };
+        let checked = chunk
             .await
-            .map_err(|e| StoreError::Storage(format!("replay worker: {e}")))??;
-        for (record, verified) in checked {
-            next = record.index + 1;
-            replayer.push_verified(record, verified)?;
+            .map_err(|e| StoreError::Storage(format!("replay worker: {e}")))?;
+        for row in checked {
+            match row? {
+                Checked::Verified {
+                    index,
+                    recorded_at,
+                    event,
+                } => {
+                    next = index + 1;
+                    replayer.push_verified_event(index, recorded_at, event)?;
+                }
+                Checked::Refused { record, error } => {
+                    next = record.index + 1;
+                    replayer.push_verified(*record, Err(error))?;
+                }
+            }
         }
         progress(next, total);
     }
     Ok(replayer)
 }
 
-type Checked = Vec<(
-    LogRecord,
-    Result<overens_core::VerifiedEvent, overens_core::EnvelopeError>,
-)>;
+/// One stored record after its row checks and signature check.
+// Nearly every record is `Verified`: boxing it would cost an allocation per record.
+#[allow(clippy::large_enum_variant)]
+enum Checked {
+    Verified {
+        index: u64,
+        recorded_at: Timestamp,
+        event: VerifiedEvent,
+    },
+    /// The envelope is well-formed and canonical but does not verify: the fold reports it
+    /// (after the index, time and id checks that come first).
+    Refused {
+        record: Box<LogRecord>,
+        error: EnvelopeError,
+    },
+}
 
-/// Checks each stored row against its own bytes, then verifies the signatures on every
-/// core at once. The fold that follows checks order, chain and rules.
-fn check_chunk(stored: Vec<StoredRecord>) -> Result<Checked, ReplayError> {
-    let mut records = Vec::with_capacity(stored.len());
-    for s in &stored {
-        records.push(check_row(s)?);
+/// Checks each stored row against its own bytes and verifies its envelope (`verify_strict`
+/// on keys decompressed once per thread). Stops at the first row that fails a row check.
+fn check_chunk(stored: Vec<StoredRecord>) -> Vec<Result<Checked, ReplayError>> {
+    let mut out = Vec::with_capacity(stored.len());
+    for s in stored {
+        let checked = check_row(s);
+        let failed = checked.is_err();
+        out.push(checked);
+        if failed {
+            break;
+        }
     }
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    let per = records.len().div_ceil(workers).max(1);
-    let verified: Vec<_> = std::thread::scope(|scope| {
-        let handles: Vec<_> = records
-            .chunks(per)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|r| r.event.clone().verify())
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
-    if verified.len() != records.len() {
-        return Err(ReplayError::Store(StoreError::Storage(
-            "a replay worker failed".into(),
-        )));
-    }
-    Ok(records.into_iter().zip(verified).collect())
+    out
+}
+
+/// A stored envelope read from its bytes: verified, or well-formed but refused.
+#[allow(clippy::large_enum_variant)]
+enum Read {
+    Verified(VerifiedEvent),
+    Refused(Envelope, EnvelopeError),
 }
 
 /// A row's columns must agree with its canonical bytes, and its stored leaf with the
-/// record: an edit behind the store's back to any of them is refused here.
-fn check_row(s: &StoredRecord) -> Result<LogRecord, ReplayError> {
+/// record: an edit behind the store's back to any of them is refused here. Then the
+/// envelope is verified from those same bytes.
+fn check_row(s: StoredRecord) -> Result<Checked, ReplayError> {
     let tampered = |what: String| ReplayError::Tampered {
         index: s.index,
         what,
     };
-    let line = s.log_line();
-    let record = LogRecord::parse_line(&line)
-        .map_err(|e| tampered(format!("the stored envelope is not a canonical event: {e}")))?;
-    let e = &record.event;
+    let not_canonical =
+        |e: RecordError| tampered(format!("the stored envelope is not a canonical event: {e}"));
+    // The record's line is canonical exactly when its envelope bytes are: the line is built
+    // from them, the index and the (one-spelling) recorded time. One parse and one
+    // serialisation give the canonical check, the signing input and the event hash.
+    let read = match Envelope::verify_canonical_bytes(&s.envelope) {
+        Ok(Ok(event)) => Read::Verified(event),
+        // Rare: read the envelope again, for the row checks and the fold's report.
+        Ok(Err(error)) => Read::Refused(
+            Envelope::from_canonical_bytes(&s.envelope).map_err(not_canonical)?,
+            error,
+        ),
+        Err(e) => return Err(not_canonical(e)),
+    };
+    let e = match &read {
+        Read::Verified(event) => event.envelope(),
+        Read::Refused(envelope, _) => envelope,
+    };
     if e.stream != s.stream || e.seq != s.seq || e.id != s.id {
         return Err(tampered(format!(
             "the row says stream {} seq {} id {}, its envelope says stream {} seq {} id {}",
             s.stream, s.seq, s.id, e.stream, e.seq, e.id
         )));
     }
-    if Digest32::of(&s.envelope) != s.hash {
+    let hash = match &read {
+        Read::Verified(event) => event.hash(),
+        Read::Refused(..) => Digest32::of(&s.envelope),
+    };
+    if hash != s.hash {
         return Err(tampered(
             "the stored event hash does not match the envelope".into(),
         ));
     }
-    if leaf_hash(line.as_bytes()) != s.leaf {
+    if record_leaf_hash(&s.envelope, s.index, s.recorded_at) != s.leaf {
         return Err(tampered("the stored leaf hash does not match the record (index, recorded_at or envelope changed)".into()));
     }
-    Ok(record)
+    Ok(match read {
+        Read::Verified(event) => Checked::Verified {
+            index: s.index,
+            recorded_at: s.recorded_at,
+            event,
+        },
+        Read::Refused(event, error) => Checked::Refused {
+            record: Box::new(LogRecord {
+                index: s.index,
+                recorded_at: s.recorded_at,
+                event,
+            }),
+            error,
+        },
+    })
 }

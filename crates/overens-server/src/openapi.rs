@@ -1,18 +1,21 @@
 //! The router and its OpenAPI 3.1 document, built together from the handlers' own
 //! annotations, so the document cannot drift from the routes.
 
-use axum::Json;
-use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Extension};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
-use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::problem::Problem;
-use crate::routes::{health, reads, require_read_token, write};
+use crate::problem::{PROBLEM_TYPES, Problem};
+use crate::routes::{events, health, reads, require_read_token, write};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,6 +25,7 @@ use crate::routes::{health, reads, require_read_token, write};
         description = "An event-sourced, signed audit log of agreement revisions: signed writes from the parties' own keys, and reads of who agreed to what and when. Errors are RFC 9457 problem documents; their types are described in docs/api.md."
     ),
     components(schemas(Problem)),
+    modifiers(&ReadToken, &ProblemTypes),
     tags(
         (name = "write", description = "Signed appends"),
         (name = "read", description = "Projections of the log"),
@@ -30,13 +34,123 @@ use crate::routes::{health, reads, require_read_token, write};
 )]
 struct ApiDoc;
 
+/// Reads may need a bearer token (`--read-token`); writes are authenticated by their
+/// signatures.
+struct ReadToken;
+
+impl Modify for ReadToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "read_token",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .description(Some(
+                            "Needed for reads only when the server was started with a read token.",
+                        ))
+                        .build(),
+                ),
+            );
+    }
+}
+
+/// A problem's `type` is one of the documented ones.
+struct ProblemTypes;
+
+impl Modify for ProblemTypes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(RefOr::T(Schema::Object(problem))) = openapi
+            .components
+            .as_mut()
+            .and_then(|c| c.schemas.get_mut("Problem"))
+        else {
+            return;
+        };
+        if let Some(RefOr::T(Schema::Object(kind))) = problem.properties.get_mut("type") {
+            kind.enum_values = Some(
+                PROBLEM_TYPES
+                    .iter()
+                    .map(|(name, ..)| format!("/problems/{name}").into())
+                    .collect(),
+            );
+        }
+    }
+}
+
+/// Every response needs a description (OpenAPI 3.1); those the annotations leave out get the
+/// status's reason phrase.
+fn describe_responses(openapi: &mut utoipa::openapi::OpenApi) {
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+            &mut item.query,
+        ];
+        for operation in operations.into_iter().flatten() {
+            for (status, response) in &mut operation.responses.responses {
+                if let RefOr::T(response) = response
+                    && response.description.is_empty()
+                {
+                    response.description = status
+                        .parse::<u16>()
+                        .ok()
+                        .and_then(|s| axum::http::StatusCode::from_u16(s).ok())
+                        .and_then(|s| s.canonical_reason())
+                        .unwrap_or("A response")
+                        .to_owned();
+                }
+            }
+        }
+    }
+}
+
+/// The document as served, serialised once.
+#[derive(Clone)]
+struct Document(Bytes);
+
+/// This document: every route with its parameters and the exact schema of each response.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "meta",
+    responses((status = 200, description = "An OpenAPI 3.1 document", body = Object))
+)]
+async fn openapi_json(Extension(Document(text)): Extension<Document>) -> Response {
+    let mut response = text.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
 /// The whole HTTP API: the router (with limits, timeouts and one log line per request) and
 /// its OpenAPI document, which `/openapi.json` serves.
 pub fn api(app: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
     let limits = app.limits().clone();
+    // Every route is registered with `routes!`, which adds the handler to the router and
+    // its annotation to the document in one step; a test checks that the two list the same
+    // methods and paths.
     let reads = OpenApiRouter::new()
         .routes(routes!(reads::list))
         .routes(routes!(reads::one))
+        .routes(routes!(reads::version_list))
+        .routes(routes!(reads::version))
+        .routes(routes!(reads::in_force_on))
+        .routes(routes!(reads::signatures))
+        .routes(routes!(reads::version_diff))
+        .routes(routes!(reads::timeline))
+        .routes(routes!(events::events))
+        .routes(routes!(reads::directory))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             require_read_token,
@@ -46,15 +160,17 @@ pub fn api(app: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
         .routes(routes!(write::append_agreement))
         .routes(routes!(write::head_directory))
         .routes(routes!(write::head_agreement));
-    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(reads)
         .merge(writes)
         .routes(routes!(health::healthz))
+        .routes(routes!(openapi_json))
         .with_state(app)
         .split_for_parts();
-    let document = openapi.clone();
+    describe_responses(&mut openapi);
+    let text = serde_json::to_vec(&openapi).unwrap_or_else(|_| b"{}".to_vec());
     let router = router
-        .route("/openapi.json", get(move || async move { Json(document) }))
+        .layer(Extension(Document(text.into())))
         .layer(DefaultBodyLimit::max(limits.max_body))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

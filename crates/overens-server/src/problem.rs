@@ -148,9 +148,11 @@ pub struct Problem {
     pub detail: String,
     /// For `rule-broken`, `signer-not-allowed` and `stale-head`: the rule's stable name.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub rule: Option<String>,
     /// For errors about one event of a batch: its position (0-based).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub position: Option<usize>,
 }
 

@@ -12,7 +12,9 @@ use std::future::Future;
 
 pub use error::{Conflict, StoreError};
 pub use overens_core::domain::StreamHead;
-pub use record::{AppendEvent, Appended, RestoreRecord, StoredRecord, leaf_hash, record_line};
+pub use record::{
+    AppendEvent, Appended, RestoreRecord, StoredRecord, leaf_hash, record_leaf_hash, record_line,
+};
 pub use sqlite::{SqliteOptions, SqliteStore};
 
 use overens_core::{EventId, StreamId};

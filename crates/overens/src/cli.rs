@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{ArgGroup, Args, Parser, Subcommand};
-use overens_core::{AgreementId, Date, StreamId, Timestamp};
+use overens_core::{AgreementId, Date, Digest32, PartyId, StreamId, Timestamp};
 
 /// Shown under every `--help`: scripts branch on these.
 pub(crate) const EXIT_CODES: &str = "\
@@ -18,6 +18,30 @@ Exit status:
      other than a data directory's, unreadable or unwritable file, a data directory without
      a store or in use by another process, unknown agreement, version or stream, a key file
      that already exists";
+
+/// `overens submit` answers for a server too.
+pub(crate) const SUBMIT_EXIT_CODES: &str = "\
+Exit status:
+  0  the event is in the log (appended now, or, for the same envelope again, before)
+  1  the server refused the event (its problem document is printed: status, type, rule,
+     detail); nothing was appended
+  2  bad usage or input, checked before anything is sent: unknown option or event type, a
+     payload that is not that type's, a key file that is unreadable, readable by others or
+     not a secret key; or the server could not be reached or gave an answer that is not
+     Överens'";
+
+/// What `overens serve` exits with.
+pub(crate) const SERVE_EXIT_CODES: &str = "\
+Exit status:
+  0  stopped by SIGINT or SIGTERM, after the requests in flight were answered
+  1  the data directory's log does not verify (the message names the first bad record);
+     nothing was served
+  2  bad usage, a data directory without a store (see --init) or in use by another
+     process, registrar keys other than the directory's, or the address cannot be bound
+
+Environment:
+  OVERENS_LOG  what to log to stderr, as a tracing filter (default: info, and one line per
+               request: info,tower_http::trace::make_span=debug,tower_http::trace::on_response=debug)";
 
 /// Överens: an event-sourced, ed25519-signed audit log of agreement revisions.
 ///
@@ -76,6 +100,37 @@ pub(crate) enum Command {
     /// chain link and rule; print a one-line summary.
     #[command(after_help = EXIT_CODES)]
     Replay(ReplayArgs),
+    /// Serve the HTTP API of a data directory (or of the examples, with --demo).
+    ///
+    /// The store is replayed and verified in full first; then signed appends are taken
+    /// (verified, decided in log order, made durable, then answered) and the projections
+    /// are served. The server holds no party key: every event comes signed by its party.
+    /// Prints `listening on http://ADDR` once it accepts connections; stops gracefully on
+    /// SIGINT or SIGTERM.
+    #[command(after_help = SERVE_EXIT_CODES)]
+    Serve(ServeArgs),
+    /// Sign an event with your own key and append it on a server.
+    ///
+    /// Fetches the stream's head, builds the envelope (a fresh UUID v7 id, seq and prev
+    /// from the head, `at` = now), signs it here and posts it. The payload is checked
+    /// against its event type before anything is sent. If the stream moved on in between,
+    /// the event is signed again against the new head. With --envelope, posts an envelope
+    /// signed earlier (see `overens sign`); posting the same envelope twice appends it once.
+    #[command(after_help = SUBMIT_EXIT_CODES)]
+    Submit(SubmitArgs),
+    /// Sign an event offline, for a stream position you were given, into an envelope file.
+    ///
+    /// Anyone can post the file later with `overens submit --envelope`: it is authenticated
+    /// by its signature alone. Post it within the server's clock-skew limit (5 minutes by
+    /// default) of its `at`.
+    #[command(after_help = EXIT_CODES)]
+    Sign(SignArgs),
+    /// Print a new key's proof of possession, the `proof` of its SignatoryEnrolled event.
+    ///
+    /// The key's signature over `overens/enroll/v1`, the party and the key: the key's holder
+    /// makes it and hands it to the registrar, who never needs the secret key.
+    #[command(after_help = EXIT_CODES)]
+    EnrollProof(EnrollProofArgs),
 }
 
 #[derive(Debug, Args)]
@@ -207,6 +262,131 @@ pub(crate) struct ReplayArgs {
     pub(crate) data: PathBuf,
     #[command(flatten)]
     pub(crate) trust: TrustArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("serve_source").args(["data", "demo"]).required(true).multiple(true)))]
+pub(crate) struct ServeArgs {
+    /// The data directory to serve (see `overens import`); with --demo, where to put the
+    /// demo's log instead of a temporary directory.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data: Option<PathBuf>,
+    /// Serve the two example agreements (events/examples/log.jsonl) from a fresh temporary
+    /// data directory, deleted on exit. They are signed with TEST keys whose secrets are
+    /// public: a demo proves nothing.
+    #[arg(long)]
+    pub(crate) demo: bool,
+    /// Start a new, empty log if DIR holds no store yet (needs --registrar). Without it a
+    /// missing store is an error, so a mistyped path never serves an empty log.
+    #[arg(long, conflicts_with = "demo", requires = "data")]
+    pub(crate) init: bool,
+    /// The address to listen on; port 0 picks a free one (the line `listening on
+    /// http://ADDR` tells which).
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
+    pub(crate) listen: String,
+    #[command(flatten)]
+    pub(crate) trust: TrustArgs,
+    /// Require `Authorization: Bearer TOKEN` for every read (writes are authenticated by
+    /// their signatures). Prefer the environment variable: arguments are visible to other
+    /// users of the machine.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "OVERENS_READ_TOKEN",
+        hide_env_values = true
+    )]
+    pub(crate) read_token: Option<String>,
+    /// How far an event's `at` (the signer's clock) may be from this server's clock.
+    #[arg(long, value_name = "N", default_value_t = 300)]
+    pub(crate) max_skew_seconds: u32,
+    /// The largest request body accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+    pub(crate) max_body: usize,
+}
+
+/// The event to sign: its stream, type and payload, and the signer's key.
+#[derive(Debug, Args)]
+pub(crate) struct EventArgs {
+    /// Your secret key file (from `overens keygen`; mode 0600). It is read here and never
+    /// sent anywhere.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: PathBuf,
+    /// The stream: `directory` or `agreement/<ID>`.
+    #[arg(long, value_name = "STREAM")]
+    pub(crate) stream: StreamId,
+    /// The event type, e.g. RevisionSigned (see docs/events.md).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub(crate) kind: String,
+    /// A JSON file holding the event's payload object, e.g.
+    /// {"version": 2, "content_hash": "…", "party": "…"} for RevisionSigned.
+    #[arg(long, value_name = "FILE.json")]
+    pub(crate) payload: PathBuf,
+    /// The signer's clock (RFC 3339; default now). The server refuses an `at` more than
+    /// its --max-skew-seconds from its own clock: past dates belong in payloads.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_instant)]
+    pub(crate) at: Option<Timestamp>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("what").args(["envelope", "payload"]).required(true).multiple(false)))]
+pub(crate) struct SubmitArgs {
+    /// The server's URL, e.g. http://127.0.0.1:8080.
+    #[arg(long, value_name = "URL", env = "OVERENS_SERVER")]
+    pub(crate) server: String,
+    /// Post this signed envelope (from `overens sign`) as it is.
+    #[arg(long, value_name = "ENVELOPE.json", conflicts_with_all = ["key", "stream", "kind", "at"])]
+    pub(crate) envelope: Option<PathBuf>,
+    /// Your secret key file (from `overens keygen`; mode 0600). It is read here and never
+    /// sent anywhere.
+    #[arg(long, value_name = "FILE", requires_all = ["stream", "kind", "payload"])]
+    pub(crate) key: Option<PathBuf>,
+    /// The stream: `directory` or `agreement/<ID>`.
+    #[arg(long, value_name = "STREAM", requires = "payload")]
+    pub(crate) stream: Option<StreamId>,
+    /// The event type, e.g. RevisionSigned (see docs/events.md).
+    #[arg(long = "type", value_name = "TYPE", requires = "payload")]
+    pub(crate) kind: Option<String>,
+    /// A JSON file holding the event's payload object, e.g.
+    /// {"version": 2, "content_hash": "…", "party": "…"} for RevisionSigned.
+    #[arg(long, value_name = "FILE.json", requires_all = ["key", "stream", "kind"])]
+    pub(crate) payload: Option<PathBuf>,
+    /// The signer's clock (RFC 3339; default now). The server refuses an `at` more than
+    /// its --max-skew-seconds from its own clock: past dates belong in payloads.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_instant, requires = "payload")]
+    pub(crate) at: Option<Timestamp>,
+    /// Print the server's answer as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SignArgs {
+    #[command(flatten)]
+    pub(crate) event: EventArgs,
+    /// The event's position in its stream: the `next_seq` of the stream's head.
+    #[arg(long, value_name = "N")]
+    pub(crate) seq: u64,
+    /// The hex SHA-256 of the stream's last event (the head's `prev`; 64 zeros for seq 0).
+    #[arg(long, value_name = "HEX")]
+    pub(crate) prev: Digest32,
+    /// Where to write the signed envelope (canonical JSON, one line); `-` for standard
+    /// output.
+    #[arg(long, value_name = "ENVELOPE.json")]
+    pub(crate) out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EnrollProofArgs {
+    /// The new signatory's secret key file (from `overens keygen`).
+    #[arg(long, value_name = "NEWKEY.key")]
+    pub(crate) key: PathBuf,
+    /// The party the key is enrolled for.
+    #[arg(long, value_name = "PARTY")]
+    pub(crate) party: PartyId,
+    /// Print {"party", "key", "proof"} as JSON (the parts of a SignatoryEnrolled payload
+    /// the key's holder supplies) instead of the proof alone.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]

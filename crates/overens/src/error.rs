@@ -7,6 +7,8 @@ use overens_core::{AgreementId, LogError, StreamId};
 use overens_pipeline::{DataDirError, ExportError, ImportError, ReplayError};
 use overens_store::StoreError;
 
+use crate::client::Problem;
+
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum CliError {
     #[error("{0}")]
@@ -86,14 +88,47 @@ pub(crate) enum CliError {
     UnknownStream { dir: PathBuf, stream: StreamId },
     #[error("cannot start the async runtime: {0}")]
     Runtime(io::Error),
+    #[error("key file {}: {reason}", path.display())]
+    KeyFile { path: PathBuf, reason: String },
+    #[error(
+        "key file {} is readable by others (mode {mode:04o}): a secret key must be private to \
+         its holder, so it is not used. Run `chmod 600 {}` (and if others could read it, \
+         consider the key exposed: have it revoked and enroll a new one)",
+        path.display(), path.display()
+    )]
+    KeyFileOpen { path: PathBuf, mode: u32 },
+    #[error("payload {}: {reason}", path.display())]
+    Payload { path: PathBuf, reason: String },
+    #[error("{0}")]
+    Event(String),
+    #[error("{0}")]
+    Envelope(String),
+    #[error("`{url}`: {reason}")]
+    ServerUrl { url: String, reason: String },
+    #[error("cannot reach {url}: {error}")]
+    Http { url: String, error: String },
+    #[error("unexpected answer from {url}: HTTP {status}: {body} (is this an Överens server?)")]
+    Unexpected {
+        url: String,
+        status: u16,
+        body: String,
+    },
+    #[error("the server refused the event, nothing was appended: {0}")]
+    Refused(Box<Problem>),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: String, source: io::Error },
+    #[error("the server stopped with an error: {0}")]
+    Serve(io::Error),
+    #[error("cannot create a temporary data directory: {0}")]
+    TempDir(io::Error),
 }
 
 impl CliError {
-    /// 1 when the log itself is bad, 2 for everything the caller can fix by asking
-    /// differently; the `--help` text promises exactly this.
+    /// 1 when the log itself is bad (or a server refused an event), 2 for everything the
+    /// caller can fix by asking differently; the `--help` text promises exactly this.
     pub(crate) fn exit_code(&self) -> u8 {
         let refused = match self {
-            CliError::Log { .. } | CliError::NotUtf8 { .. } => true,
+            CliError::Log { .. } | CliError::NotUtf8 { .. } | CliError::Refused(_) => true,
             CliError::Data { error, .. } => data_refused(error),
             CliError::Import { error, .. } => import_refused(error),
             CliError::Export { error, .. } => match &**error {

@@ -1,4 +1,5 @@
-//! Key files: writing a new key pair, and reading the registrar keys a log is checked against.
+//! Key files: writing a new key pair, reading one's own secret key to sign with, and reading
+//! the registrar keys a log is checked against.
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
@@ -121,4 +122,70 @@ fn read_public_keys(path: &Path) -> Result<Vec<PublicKey>, CliError> {
         });
     }
     Ok(keys)
+}
+
+/// Reads a secret key file (as `overens keygen` writes it: the base64url seed on one line).
+///
+/// A file that others can read is refused: whoever can read it can sign as its holder, and
+/// a signature in the log cannot be taken back. A `.pub` file is refused too: a public key
+/// has the same text shape as a seed, and would otherwise silently sign as another key.
+pub(crate) fn read_secret_key(path: &Path) -> Result<SecretKey, CliError> {
+    if path.extension().is_some_and(|e| e == "pub") {
+        return Err(CliError::KeyFile {
+            path: path.to_owned(),
+            reason: "this is a public key file (FILE.pub); give the secret key file FILE".into(),
+        });
+    }
+    let metadata = fs::metadata(path).map_err(|source| CliError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = metadata.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(CliError::KeyFileOpen {
+                path: path.to_owned(),
+                mode,
+            });
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = metadata;
+    let text = fs::read_to_string(path).map_err(|source| CliError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    SecretKey::from_text(text.trim()).map_err(|e| CliError::KeyFile {
+        path: path.to_owned(),
+        reason: format!("not a secret key (one base64url ed25519 seed of 32 bytes): {e}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_keys_round_trip_and_private_files_only() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("k.key");
+        let key = SecretKey::from_seed(&[9; 32]);
+        write_key_pair(&path, &key, false).expect("written");
+        let read = read_secret_key(&path).expect("a private key file reads");
+        assert_eq!(read.public(), key.public());
+
+        let error = read_secret_key(&public_path(&path)).expect_err("a .pub file");
+        assert!(error.to_string().contains("public key file"), "{error}");
+
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).expect("chmod");
+            let error = read_secret_key(&path).expect_err("group-readable");
+            assert!(error.to_string().contains("mode 0640"), "{error}");
+            assert_eq!(error.exit_code(), 2);
+        }
+    }
 }

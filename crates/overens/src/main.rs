@@ -1,11 +1,16 @@
 //! `overens`: the command-line edge of Överens. It parses arguments and hands them to a command.
 
 mod cli;
+mod client;
 mod commands;
 mod data;
+mod demo;
 mod error;
 mod keyfile;
+mod logging;
+mod progress;
 mod render;
+mod signing;
 
 use std::io::{self, Write as _};
 use std::process::ExitCode;
@@ -28,6 +33,10 @@ fn main() -> ExitCode {
         Command::Import(args) => commands::import::run(args),
         Command::Export(args) => commands::export::run(args),
         Command::Replay(args) => commands::replay::run(args),
+        Command::Serve(args) => commands::serve::run(args),
+        Command::Submit(args) => commands::submit::run(args),
+        Command::Sign(args) => commands::sign::run(args),
+        Command::EnrollProof(args) => commands::enroll_proof::run(args),
     };
     match result {
         Ok(output) => emit(&output),

@@ -62,6 +62,17 @@ pub(crate) struct ReplaySummary {
     pub(crate) parties: usize,
 }
 
+impl ReplaySummary {
+    pub(crate) fn of(replayed: &overens_pipeline::Replayed) -> Self {
+        ReplaySummary {
+            events: replayed.records,
+            elapsed: replayed.elapsed,
+            agreements: replayed.state.agreements().count(),
+            parties: replayed.state.directory().parties().count(),
+        }
+    }
+}
+
 /// One line: `replayed 97 events in 0.05 s (1940 events/s); 2 agreements, 10 parties`.
 pub(crate) fn replay_summary(s: &ReplaySummary) -> String {
     let seconds = s.elapsed.as_secs_f64();

@@ -27,20 +27,26 @@ pub struct Agreement {
 
 /// A sealed version: its content and everything that happened to it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Version {
     pub number: u32,
     pub content_hash: Digest32,
     pub content: Content,
     pub proposal: Proposal,
     pub signatures: Vec<SignatureRecord>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub withdrawn: Option<Withdrawal>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub in_force: Option<EntryIntoForce>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub superseded: Option<Supersession>,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Proposal {
     pub note: String,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub effective_from: Option<Date>,
     pub by: Actor,
     pub stamp: Stamp,
@@ -49,6 +55,7 @@ pub struct Proposal {
 /// A party's consent to a version: live (its signatory's own key) or on paper (recorded by
 /// a registrar).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignatureRecord {
     pub version: u32,
     pub content_hash: Digest32,
@@ -61,6 +68,7 @@ pub struct SignatureRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SignatureMethod {
     Live,
@@ -68,6 +76,7 @@ pub enum SignatureMethod {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Withdrawal {
     pub reason: String,
     pub by: Actor,
@@ -76,12 +85,14 @@ pub struct Withdrawal {
 
 /// When a version took effect (valid time) and when the log learned it (recorded time).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EntryIntoForce {
     pub from: Date,
     pub recorded: Stamp,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Supersession {
     pub on: Date,
     pub by_version: u32,
@@ -89,16 +100,19 @@ pub struct Supersession {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RenegotiationRequest {
     pub party: PartyId,
     pub reason: String,
     pub by: Actor,
     pub stamp: Stamp,
     /// The version whose entry into force answered the request.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub closed_by_version: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Termination {
     pub party: PartyId,
     pub effective_on: Date,
@@ -109,10 +123,12 @@ pub struct Termination {
 
 /// One event of the agreement as a readable line.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimelineEntry {
     pub stamp: Stamp,
     pub seq: u64,
     #[serde(rename = "type")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::schema::AgreementEventType))]
     pub event_type: &'static str,
     pub by: Actor,
     pub summary: String,

@@ -30,6 +30,7 @@ pub struct Directory {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Party {
     pub id: PartyId,
     pub name: String,
@@ -37,6 +38,7 @@ pub struct Party {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Signatory {
     pub key: PublicKey,
     pub party: PartyId,
@@ -44,10 +46,12 @@ pub struct Signatory {
     pub role: String,
     pub enrolled: Stamp,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub revoked: Option<Revocation>,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Revocation {
     pub reason: String,
     pub by: PublicKey,

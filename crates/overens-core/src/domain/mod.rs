@@ -27,6 +27,7 @@ use crate::time::Timestamp;
 
 /// Where and when an event was recorded, kept with everything it produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Stamp {
     pub index: u64,
     pub seq: u64,
@@ -37,9 +38,11 @@ pub struct Stamp {
 
 /// Who signed an event, as shown in views.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Actor {
     pub key: PublicKey,
-    /// `None` for a registrar.
+    /// `null` for a registrar.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub party: Option<crate::id::PartyId>,
     pub name: String,
     pub role: String,
@@ -201,8 +204,17 @@ impl State {
         &mut self,
         records: impl IntoIterator<Item = Recorded<'a>>,
     ) -> Result<(), (usize, Rejection)> {
+        let mut records = records.into_iter().peekable();
+        let Some(first) = records.next() else {
+            return Ok(());
+        };
+        if records.peek().is_none() {
+            // One event: `apply` is atomic already (`decide` changes nothing), and a copy of
+            // the state would make the next change copy the whole agreement it touches.
+            return self.apply(first).map_err(|rejection| (0, rejection));
+        }
         let before = self.clone();
-        for (i, record) in records.into_iter().enumerate() {
+        for (i, record) in std::iter::once(first).chain(records).enumerate() {
             if let Err(rejection) = self.apply(record) {
                 *self = before;
                 return Err((i, rejection));

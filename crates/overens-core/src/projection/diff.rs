@@ -9,10 +9,13 @@ use crate::content::{Content, Forum, Representative};
 use crate::id::{ForumId, PartyId, SectionId};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VersionDiff {
     pub from: u32,
     pub to: u32,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub title: Option<FieldChange>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub preamble: Option<Vec<TextChange>>,
     pub parties_added: Vec<PartyId>,
     pub parties_removed: Vec<PartyId>,
@@ -33,6 +36,7 @@ impl VersionDiff {
 
 /// A field whose whole value changed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldChange {
     pub field: String,
     pub from: Value,
@@ -41,12 +45,15 @@ pub struct FieldChange {
 
 /// One run of a word diff.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TextChange {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::schema::TextOp))]
     pub op: &'static str,
     pub text: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum SectionDiff {
     Added {
@@ -60,12 +67,15 @@ pub enum SectionDiff {
     },
     Changed {
         section: SectionId,
+        #[cfg_attr(feature = "openapi", schema(required))]
         heading: Option<FieldChange>,
+        #[cfg_attr(feature = "openapi", schema(required))]
         text: Option<Vec<TextChange>>,
     },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum ForumDiff {
     Added {

@@ -9,14 +9,19 @@ use crate::time::{Date, Timestamp};
 
 /// The answer to "which version was in force on `on`, as the log knew it at `as_of`?".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InForce {
     pub agreement: AgreementId,
     pub on: Date,
     pub as_of: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub version: Option<u32>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub content_hash: Option<Digest32>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub in_force_from: Option<Date>,
-    /// The first day it no longer applied (exclusive), as known at `as_of`; `None` while open.
+    /// The first day it no longer applied (exclusive), as known at `as_of`; `null` while open.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub in_force_until: Option<Date>,
 }
 

@@ -8,6 +8,7 @@ use crate::id::{AgreementId, PartyId};
 use crate::time::{Date, Timestamp};
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LedgerRow {
     pub agreement: AgreementId,
     pub version: u32,

@@ -5,13 +5,14 @@ use serde::Serialize;
 use crate::content::Content;
 use crate::crypto::Digest32;
 use crate::domain::{
-    Agreement, Directory, Proposal, RenegotiationRequest, Supersession, Termination, Version,
-    Withdrawal,
+    Agreement, Directory, Proposal, RenegotiationRequest, SignatureRecord, Supersession,
+    Termination, Version, Withdrawal,
 };
 use crate::id::{AgreementId, PartyId};
 use crate::time::Date;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AgreementStatus {
     /// Being written; nothing proposed or in force.
@@ -25,6 +26,7 @@ pub enum AgreementStatus {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum VersionStatus {
     /// The latest proposal, collecting signatures.
@@ -38,44 +40,56 @@ pub enum VersionStatus {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgreementSummary {
     pub id: AgreementId,
     pub title: String,
     pub status: AgreementStatus,
     pub parties: Vec<PartyName>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub version_in_force: Option<u32>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub in_force_from: Option<Date>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub latest_version: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PartyName {
     pub id: PartyId,
     pub name: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OpenProposal {
     pub version: u32,
     pub content_hash: Digest32,
     pub note: String,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub effective_from: Option<Date>,
     pub signed: Vec<PartyName>,
     pub not_signed: Vec<PartyName>,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgreementView {
     #[serde(flatten)]
     pub summary: AgreementSummary,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub content_in_force: Option<Content>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub open_proposal: Option<OpenProposal>,
     pub open_requests: Vec<RenegotiationRequest>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub termination: Option<Termination>,
     pub draft: Content,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VersionSummary {
     pub number: u32,
     pub status: VersionStatus,
@@ -83,10 +97,25 @@ pub struct VersionSummary {
     pub proposal: Proposal,
     pub signed: Vec<PartyName>,
     pub not_signed: Vec<PartyName>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub in_force_from: Option<Date>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub in_force_until: Option<Date>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub withdrawn: Option<Withdrawal>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub superseded: Option<Supersession>,
+}
+
+/// One version whole: what [`VersionSummary`] says, the content its hash covers, and every
+/// signature of it in log order.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VersionDetail {
+    #[serde(flatten)]
+    pub summary: VersionSummary,
+    pub content: Content,
+    pub signatures: Vec<SignatureRecord>,
 }
 
 fn names<'a>(
@@ -170,23 +199,36 @@ pub fn versions(directory: &Directory, agreement: &Agreement) -> Vec<VersionSumm
     agreement
         .versions
         .iter()
-        .map(|v| VersionSummary {
-            number: v.number,
-            status: version_status(agreement, v),
-            content_hash: v.content_hash,
-            proposal: v.proposal.clone(),
-            signed: names(directory, v.signatures.iter().map(|s| &s.party)),
-            not_signed: names(directory, v.unsigned_parties()),
-            in_force_from: v.in_force.as_ref().map(|e| e.from),
-            in_force_until: v.superseded.as_ref().map(|s| s.on).or_else(|| {
-                agreement
-                    .termination
-                    .as_ref()
-                    .filter(|_| v.in_force.is_some())
-                    .map(|t| t.effective_on)
-            }),
-            withdrawn: v.withdrawn.clone(),
-            superseded: v.superseded.clone(),
-        })
+        .map(|v| version_summary(directory, agreement, v))
         .collect()
+}
+
+/// One version whole: its summary, the full content and every signature.
+pub fn version_detail(directory: &Directory, agreement: &Agreement, v: &Version) -> VersionDetail {
+    VersionDetail {
+        summary: version_summary(directory, agreement, v),
+        content: v.content.clone(),
+        signatures: v.signatures.clone(),
+    }
+}
+
+fn version_summary(directory: &Directory, agreement: &Agreement, v: &Version) -> VersionSummary {
+    VersionSummary {
+        number: v.number,
+        status: version_status(agreement, v),
+        content_hash: v.content_hash,
+        proposal: v.proposal.clone(),
+        signed: names(directory, v.signatures.iter().map(|s| &s.party)),
+        not_signed: names(directory, v.unsigned_parties()),
+        in_force_from: v.in_force.as_ref().map(|e| e.from),
+        in_force_until: v.superseded.as_ref().map(|s| s.on).or_else(|| {
+            agreement
+                .termination
+                .as_ref()
+                .filter(|_| v.in_force.is_some())
+                .map(|t| t.effective_on)
+        }),
+        withdrawn: v.withdrawn.clone(),
+        superseded: v.superseded.clone(),
+    }
 }

@@ -1,6 +1,8 @@
 //! The routes, one module per area; each handler carries its OpenAPI description.
 
+pub(crate) mod events;
 pub(crate) mod health;
+pub(crate) mod query;
 pub(crate) mod reads;
 pub(crate) mod write;
 
@@ -19,13 +21,13 @@ pub(crate) async fn require_read_token(
     next: Next,
 ) -> Result<Response, ApiError> {
     if let Some(expected) = app.read_token() {
+        // Bytes, not text: a token may hold any character the header can carry.
         let given = request
             .headers()
             .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
-        if !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+            .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "))
+            .unwrap_or(b"");
+        if !constant_time_eq(given, expected.as_bytes()) {
             return Err(ApiError::new(
                 "unauthorized",
                 "this server needs a bearer token for reads",

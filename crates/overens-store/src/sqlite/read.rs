@@ -55,16 +55,18 @@ pub(crate) fn record(row: &Row<'_>) -> Result<StoredRecord, StoreError> {
     })
 }
 
+/// The hyphenated lowercase text of a UUID's 16 bytes (replay reads one per record).
 fn uuid_text(b: [u8; 16]) -> String {
-    let h = |r: std::ops::Range<usize>| b[r].iter().map(|x| format!("{x:02x}")).collect::<String>();
-    format!(
-        "{}-{}-{}-{}-{}",
-        h(0..4),
-        h(4..6),
-        h(6..8),
-        h(8..10),
-        h(10..16)
-    )
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(36);
+    for (i, x) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            text.push('-');
+        }
+        text.push(HEX[(x >> 4) as usize] as char);
+        text.push(HEX[(x & 0xf) as usize] as char);
+    }
+    text
 }
 
 pub(crate) fn read_log(
@@ -227,5 +229,20 @@ pub(crate) fn find(conn: &Connection, id: &EventId) -> Result<Option<StoredRecor
     match rows.next()? {
         Some(row) => Ok(Some(record(row)?)),
         None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod uuid_tests {
+    #[test]
+    fn uuid_text_is_hyphenated_lowercase() {
+        let bytes = [
+            0x01, 0x70, 0x2e, 0x2a, 0x7b, 0x88, 0x7b, 0xa0, 0x84, 0xe0, 0x9c, 0xdf, 0x03, 0x02,
+            0x8a, 0xc4,
+        ];
+        assert_eq!(
+            super::uuid_text(bytes),
+            "01702e2a-7b88-7ba0-84e0-9cdf03028ac4"
+        );
     }
 }

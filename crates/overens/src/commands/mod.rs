@@ -3,12 +3,16 @@
 
 pub(crate) mod agreements;
 pub(crate) mod diff;
+pub(crate) mod enroll_proof;
 pub(crate) mod export;
 pub(crate) mod import;
 pub(crate) mod in_force;
 pub(crate) mod keygen;
 pub(crate) mod replay;
+pub(crate) mod serve;
+pub(crate) mod sign;
 pub(crate) mod signatures;
+pub(crate) mod submit;
 pub(crate) mod timeline;
 pub(crate) mod verify_log;
 pub(crate) mod versions;

@@ -1,0 +1,182 @@
+//! `overens serve`: replay and verify a data directory, then serve the HTTP API until SIGINT
+//! or SIGTERM. What it says on stdout is for people and scripts alike: the log's size, then
+//! `listening on http://ADDR` (flushed), which tests wait for; logs go to stderr.
+
+use std::io::{self, Write as _};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use overens_pipeline::{DataDir, Pipeline, PipelineOptions, Replayed};
+use overens_server::{AppState, Limits, api, serve, shutdown_signal};
+use overens_store::sqlite::system_clock;
+use overens_store::{SqliteOptions, SqliteStore};
+
+use crate::cli::{ServeArgs, TrustArgs};
+use crate::data::{self, data_error, given_keys};
+use crate::demo;
+use crate::error::CliError;
+use crate::logging;
+use crate::progress::ReplayProgress;
+use crate::render;
+
+pub(crate) fn run(args: &ServeArgs) -> Result<String, CliError> {
+    if args.demo && !args.trust.registrars.is_empty() {
+        return Err(CliError::Usage(
+            "--demo trusts only the examples' test registrar: drop --registrar (and unset \
+             OVERENS_REGISTRAR)",
+        ));
+    }
+    if args.read_token.as_deref().is_some_and(str::is_empty) {
+        return Err(CliError::Usage("--read-token is empty"));
+    }
+    logging::init();
+    let runtime = data::runtime()?;
+    let demo = if args.demo {
+        Some(demo::prepare(args.data.as_deref(), &runtime)?)
+    } else {
+        None
+    };
+    let dir = match (&demo, &args.data) {
+        (Some(demo), _) => demo.path(),
+        (None, Some(dir)) => dir.as_path(),
+        (None, None) => return Err(CliError::Usage("--data DIR or --demo is required")),
+    };
+    if let Some(demo) = &demo {
+        say(&demo.banner);
+    }
+    let result = runtime.block_on(serve_dir(dir, args, demo.is_some()));
+    // The sequencer task holds the store: ending the runtime closes it (its writer thread
+    // is joined and the lock released) before a temporary demo directory is deleted.
+    runtime.shutdown_timeout(Duration::from_secs(10));
+    if let Some(demo) = demo
+        && demo.is_temporary()
+    {
+        tracing::info!(dir = %demo.path().display(), "deleting the demo data directory");
+    }
+    result.map(|()| String::new())
+}
+
+async fn serve_dir(dir: &Path, args: &ServeArgs, demo: bool) -> Result<(), CliError> {
+    let (store, replayed) = open(dir, &args.trust, args.init).await?;
+    say(&render::replay_summary(&render::ReplaySummary::of(
+        &replayed,
+    )));
+
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .map_err(|source| CliError::Listen {
+            addr: args.listen.clone(),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| CliError::Listen {
+        addr: args.listen.clone(),
+        source,
+    })?;
+
+    let options = PipelineOptions {
+        clock: Arc::new(system_clock),
+        max_skew: Some(chrono::Duration::seconds(i64::from(args.max_skew_seconds))),
+        ..PipelineOptions::default()
+    };
+    let log_len = replayed.state.len();
+    let pipeline = Pipeline::start(Arc::new(store), replayed.state, replayed.ids, options);
+    let limits = Limits {
+        max_body: args.max_body,
+        ..Limits::default()
+    };
+    let (router, _openapi) = api(AppState::new(pipeline, limits, args.read_token.clone()));
+
+    let mut ready = format!("listening on http://{addr}\n");
+    if demo {
+        ready.push_str(&demo::urls(&format!("http://{}", reachable(addr))));
+    }
+    ready.push_str("stop with Ctrl-C (SIGINT) or SIGTERM\n");
+    say(&ready);
+    tracing::info!(
+        %addr,
+        data = %dir.display(),
+        log_len,
+        max_skew_seconds = args.max_skew_seconds,
+        max_body = args.max_body,
+        read_token = args.read_token.is_some(),
+        "serving"
+    );
+    serve(listener, router, async {
+        shutdown_signal().await;
+        tracing::info!("shutting down: answering the requests in flight");
+    })
+    .await
+    .map_err(CliError::Serve)?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Opens the data directory and replays its store with every check (a bar on a terminal).
+/// A directory without a store is served only with --init: a mistyped path must not serve a
+/// new, empty log.
+async fn open(
+    dir: &Path,
+    trust: &TrustArgs,
+    init: bool,
+) -> Result<(SqliteStore, Replayed), CliError> {
+    let given = given_keys(trust)?;
+    let data = if init && !DataDir::new(dir).store_path().exists() {
+        let data = DataDir::new(dir);
+        // Records the keys on first use; with none given, says that they are needed.
+        data.trust(&given).map_err(data_error(dir))?;
+        tracing::info!(dir = %dir.display(), "starting a new, empty log");
+        data
+    } else {
+        data::existing(dir)?
+    };
+    let bar = ReplayProgress::on_terminal();
+    let mut progress = |done: u64, total: u64| bar.update(done, total);
+    let opened = data
+        .open(&given, SqliteOptions::default(), &mut progress)
+        .await
+        .map_err(data_error(dir));
+    bar.finish();
+    opened
+}
+
+/// An address a browser can reach: `0.0.0.0` and `::` listen everywhere, including on the
+/// loopback.
+fn reachable(addr: SocketAddr) -> SocketAddr {
+    let mut addr = addr;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    addr
+}
+
+/// Stdout, flushed at once: a script (or a test) waits for these lines while the server
+/// runs. A server does not stop because nobody reads its stdout any more (`| head -2`).
+fn say(text: &str) {
+    let mut stdout = io::stdout().lock();
+    if let Err(error) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        tracing::debug!(%error, "cannot write to stdout");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unspecified_addresses_are_shown_as_loopback() {
+        let any: SocketAddr = "0.0.0.0:80".parse().expect("addr");
+        assert_eq!(reachable(any).to_string(), "127.0.0.1:80");
+        let v6: SocketAddr = "[::]:80".parse().expect("addr");
+        assert_eq!(reachable(v6).to_string(), "[::1]:80");
+        let one: SocketAddr = "10.1.2.3:80".parse().expect("addr");
+        assert_eq!(reachable(one), one);
+    }
+}
