@@ -6,7 +6,8 @@ use axum::extract::{DefaultBodyLimit, Extension};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::{Modify, OpenApi};
@@ -176,6 +177,25 @@ pub fn api(app: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout,
         ))
-        .layer(TraceLayer::new_for_http());
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(wrong_method)
+        .layer(
+            // One INFO line per request: method, path, status, latency.
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        );
     (router, openapi)
+}
+
+/// Unknown paths answer with a problem document too, not an empty body.
+async fn unknown_route(uri: axum::http::Uri) -> crate::ApiError {
+    crate::ApiError::not_found(format!("no route {}", uri.path()))
+}
+
+async fn wrong_method(method: axum::http::Method, uri: axum::http::Uri) -> crate::ApiError {
+    crate::ApiError::new(
+        "method-not-allowed",
+        format!("{} does not take {method}", uri.path()),
+    )
 }

@@ -57,6 +57,11 @@ pub const PROBLEM_TYPES: &[(&str, u16, &str)] = &[
         "The event id is already used by another event",
     ),
     (
+        "method-not-allowed",
+        405,
+        "This route does not take that method",
+    ),
+    (
         "too-large",
         413,
         "The request is larger than this server accepts",
