@@ -1,8 +1,12 @@
 //! End-to-end tests against the real `overens` binary.
+mod bad_input;
 mod cli;
 mod crash;
 mod datadir;
+mod lifecycle;
 mod properties;
+mod race;
 mod schema;
 mod serve;
 mod stories;
+mod tamper_bundle;

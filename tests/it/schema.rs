@@ -1,6 +1,7 @@
 //! The JSON Schemas in `events/schema/` accept what overens-core writes and refuse what it refuses.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use jsonschema::{Draft, Resource, Validator};
 use overens_core::content::{
@@ -366,13 +367,13 @@ fn content_validates() {
         title: "Överenskommelse om samverkan kring barn och unga".into(),
         preamble: "Parterna är överens om …".into(),
         parties: vec![slug("region-ostergotland"), slug("norrkopings-kommun")],
-        sections: vec![Section {
+        sections: vec![Arc::new(Section {
             id: slug("vardegrund"),
             heading: "Värdegrund".into(),
             text: "Barnets bästa.".into(),
-        }],
+        })],
         forums: vec![
-            Forum {
+            Arc::new(Forum {
                 id: slug("barnsamverket"),
                 definition: definition(Some(rotating_chair())),
                 representatives: vec![
@@ -391,12 +392,12 @@ fn content_validates() {
                         adjunct: true,
                     },
                 ],
-            },
-            Forum {
+            }),
+            Arc::new(Forum {
                 id: slug("bus-styrgrupp"),
                 definition: definition(None),
                 representatives: vec![],
-            },
+            }),
         ],
     };
     let schema = validator("content.schema.json");

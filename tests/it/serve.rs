@@ -1,20 +1,13 @@
-//! `overens serve` and `overens submit`: the real binary, over real HTTP on the loopback.
-//!
-//! Every server is started on port 0 and found by the `listening on http://ADDR` line it
-//! prints; it is killed by a guard's `Drop`, so a failing test never leaves one running.
+//! `overens serve` and `overens submit`: the real binary, over real HTTP on the loopback,
+//! through the server harness of the support lib (`tests/src/server.rs`).
 
-use std::io::{BufRead as _, BufReader, Read as _};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use overens_core::PublicKey;
 use overens_core::domain::enrollment_message;
-use overens_tests::{example_log, example_registrar, overens, overens_bin, workspace_root};
-use serde_json::{Value, json};
+use overens_tests::{Server, example_log, example_registrar, overens, workspace_root};
+use serde_json::json;
 use tempfile::TempDir;
 
 const NORRKOPING: &str = "norrkoping-barn-och-unga";
@@ -23,156 +16,6 @@ const NORRTALJE: &str = "norrtalje-bus";
 const VARD: &str = "norrkoping-vard-och-omsorgskontoret";
 /// Another Norrköping party that has not signed version 2.
 const KULTUR: &str = "norrkoping-kultur-och-fritidskontoret";
-
-/// A running `overens serve`, killed on drop.
-struct Server {
-    child: Child,
-    base: String,
-    stdout: Arc<Mutex<String>>,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Server {
-    fn start(args: &[&str]) -> Server {
-        let mut child = Command::new(overens_bin())
-            .arg("serve")
-            .args(args)
-            .env_remove("OVERENS_REGISTRAR")
-            .env_remove("OVERENS_READ_TOKEN")
-            .env_remove("OVERENS_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start overens serve: {e}"));
-        let stdout = Arc::new(Mutex::new(String::new()));
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let (ready, listening) = mpsc::channel();
-        // Both pipes are drained for the server's whole life: a full pipe would block it.
-        let out = child.stdout.take().expect("stdout is piped");
-        let kept = Arc::clone(&stdout);
-        thread::spawn(move || {
-            for line in BufReader::new(out).lines() {
-                let Ok(line) = line else { break };
-                if let Some(url) = line.strip_prefix("listening on ") {
-                    let _ = ready.send(url.to_owned());
-                }
-                let mut kept = kept.lock().unwrap_or_else(|p| p.into_inner());
-                kept.push_str(&line);
-                kept.push('\n');
-            }
-        });
-        let err = child.stderr.take().expect("stderr is piped");
-        let kept = Arc::clone(&stderr);
-        thread::spawn(move || {
-            let mut err = err;
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = err.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                let mut kept = kept.lock().unwrap_or_else(|p| p.into_inner());
-                kept.push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        let mut server = Server {
-            child,
-            base: String::new(),
-            stdout,
-            stderr,
-        };
-        match listening.recv_timeout(Duration::from_secs(120)) {
-            Ok(base) => server.base = base,
-            Err(e) => {
-                let _ = server.child.kill();
-                let _ = server.child.wait();
-                thread::sleep(Duration::from_millis(200));
-                panic!(
-                    "the server never said where it listens ({e}){}",
-                    server.output()
-                );
-            }
-        }
-        server
-    }
-
-    fn output(&self) -> String {
-        let out = self.stdout.lock().unwrap_or_else(|p| p.into_inner());
-        let err = self.stderr.lock().unwrap_or_else(|p| p.into_inner());
-        format!("\nstdout:\n{out}\nstderr:\n{err}")
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// GET `path`: the status and the body as JSON.
-    fn get(&self, path: &str) -> (u16, Value) {
-        self.get_with(path, None)
-    }
-
-    /// GET `path` with an optional bearer token.
-    fn get_with(&self, path: &str, token: Option<&str>) -> (u16, Value) {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)))
-            .build()
-            .into();
-        let url = self.url(path);
-        let mut request = agent.get(&url);
-        if let Some(token) = token {
-            request = request.header("Authorization", format!("Bearer {token}"));
-        }
-        let mut response = request
-            .call()
-            .unwrap_or_else(|e| panic!("GET {url}: {e}{}", self.output()));
-        let status = response.status().as_u16();
-        let body = response
-            .body_mut()
-            .read_to_string()
-            .unwrap_or_else(|e| panic!("GET {url}: body: {e}"));
-        let value = serde_json::from_str(&body)
-            .unwrap_or_else(|e| panic!("GET {url}: not JSON ({e}): {body}"));
-        (status, value)
-    }
-
-    fn get_ok(&self, path: &str) -> Value {
-        let (status, value) = self.get(path);
-        assert_eq!(status, 200, "GET {path}: {value}");
-        value
-    }
-
-    /// SIGTERM, then the exit status, waiting at most `limit`.
-    fn terminate(&mut self, limit: Duration) -> ExitStatus {
-        let pid = self.child.id().to_string();
-        let sent = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("run kill");
-        assert!(sent.success(), "kill -TERM {pid}");
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return status;
-            }
-            assert!(
-                start.elapsed() < limit,
-                "still running {limit:?} after SIGTERM{}",
-                self.output()
-            );
-            thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
 
 /// A data directory holding the example log.
 fn example_data(tmp: &TempDir) -> PathBuf {
@@ -242,7 +85,7 @@ fn submit(server: &Server, key: &Path, payload: &Path) -> overens_tests::Run {
     overens([
         "submit",
         "--server",
-        &server.base,
+        server.base(),
         "--key",
         path_str(key),
         "--stream",
@@ -359,7 +202,7 @@ fn an_envelope_signed_offline_is_appended_once() {
         overens([
             "submit",
             "--server",
-            &server.base,
+            server.base(),
             "--envelope",
             path_str(&envelope),
             "--json",

@@ -1,8 +1,10 @@
 //! Replay with full verification over a generated log, in a child process of this binary
 //! so that its peak memory is its own.
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::process::Command;
+use std::sync::Arc;
 use std::time::Instant;
 
 use overens_core::{PublicKey, State};
@@ -30,8 +32,12 @@ pub(crate) struct ChildReport {
     /// What the projections hold, to see what dominates their memory.
     pub versions: usize,
     pub timeline_entries: usize,
-    /// JSON bytes of every version's content (each version keeps a whole copy).
+    /// JSON bytes of every version's content, as if each version kept a whole copy.
     pub version_content_json_bytes: usize,
+    /// JSON bytes of the contents as held: every distinct section and forum (versions and
+    /// drafts share the ones no change touched) once, and each distinct content's title,
+    /// preamble and parties once.
+    pub held_content_json_bytes: usize,
     pub draft_json_bytes: usize,
 }
 
@@ -57,8 +63,11 @@ pub(crate) struct ReplayRun {
     pub store_mib: f64,
     pub versions: usize,
     pub timeline_entries: usize,
-    /// JSON bytes of version contents per event: the copies each version keeps.
+    /// JSON bytes of version contents per event, as if each version kept a whole copy.
     pub version_content_json_bytes_per_event: f64,
+    /// JSON bytes per event of the contents (versions and drafts) as held, each shared
+    /// section, forum and content counted once.
+    pub held_content_json_bytes_per_event: f64,
 }
 
 /// The child: replays the store at `path` with these trust anchors.
@@ -83,19 +92,45 @@ pub(crate) fn child(path: &Path, registrars: &[String]) -> Result<ChildReport, S
         let cpu_seconds = crate::mem::process_cpu_s() - cpu_before;
         let rss_after = crate::mem::rss();
         let (mut versions, mut timeline_entries, mut content_bytes, mut draft_bytes) = (0, 0, 0, 0);
+        let mut held_bytes = 0;
+        let (mut contents, mut sections, mut forums) =
+            (HashSet::new(), HashSet::new(), HashSet::new());
         for a in replayed.state.agreements() {
             versions += a.versions.len();
             timeline_entries += a.timeline.len();
-            for v in &a.versions {
-                content_bytes += serde_json::to_vec(&v.content).map_or(0, |b| b.len());
+            for v in a.versions() {
+                content_bytes += json_len(&*v.content);
             }
-            draft_bytes += serde_json::to_vec(&a.draft).map_or(0, |b| b.len());
+            draft_bytes += json_len(&*a.draft);
+            for content in a.versions.iter().map(|v| &v.content).chain([&a.draft]) {
+                if !contents.insert(Arc::as_ptr(content)) {
+                    continue;
+                }
+                held_bytes += json_len(&content.title)
+                    + json_len(&content.preamble)
+                    + json_len(&content.parties);
+                for s in content
+                    .sections
+                    .iter()
+                    .filter(|s| sections.insert(Arc::as_ptr(s)))
+                {
+                    held_bytes += json_len(&**s);
+                }
+                for f in content
+                    .forums
+                    .iter()
+                    .filter(|f| forums.insert(Arc::as_ptr(f)))
+                {
+                    held_bytes += json_len(&**f);
+                }
+            }
         }
         let report = ChildReport {
             cpu_seconds,
             versions,
             timeline_entries,
             version_content_json_bytes: content_bytes,
+            held_content_json_bytes: held_bytes,
             draft_json_bytes: draft_bytes,
             records: replayed.records,
             seconds,
@@ -216,5 +251,10 @@ pub(crate) fn run(
         timeline_entries: report.timeline_entries,
         version_content_json_bytes_per_event: report.version_content_json_bytes as f64
             / events as f64,
+        held_content_json_bytes_per_event: report.held_content_json_bytes as f64 / events as f64,
     })
+}
+
+fn json_len<T: Serialize + ?Sized>(value: &T) -> usize {
+    serde_json::to_vec(value).map_or(0, |b| b.len())
 }

@@ -1,5 +1,7 @@
 //! The content of an agreement version: what parties sign, and what its hash covers.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::Digest32;
@@ -8,6 +10,11 @@ use crate::jcs;
 
 /// Title, parties, sections, and forums with their representatives: the state that draft
 /// changes fold into, sealed as a version by `RevisionProposed`.
+///
+/// Sections and forums sit behind an `Arc`, so a clone of a content shares them: the
+/// versions of an agreement and its draft keep one copy of each section and forum that no
+/// draft change touched. They serialise as the values they point to, so the JSON (and the
+/// hash) is that of plain lists; change one in place with `Arc::make_mut` (copy on write).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -15,8 +22,10 @@ pub struct Content {
     pub title: String,
     pub preamble: String,
     pub parties: Vec<PartyId>,
-    pub sections: Vec<Section>,
-    pub forums: Vec<Forum>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Section>))]
+    pub sections: Vec<Arc<Section>>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Forum>))]
+    pub forums: Vec<Arc<Forum>>,
 }
 
 impl Content {
@@ -35,15 +44,19 @@ impl Content {
     }
 
     pub fn section(&self, id: &SectionId) -> Option<&Section> {
-        self.sections.iter().find(|s| &s.id == id)
+        self.sections.iter().find(|s| &s.id == id).map(|s| &**s)
     }
 
     pub fn forum(&self, id: &ForumId) -> Option<&Forum> {
-        self.forums.iter().find(|f| &f.id == id)
+        self.forums.iter().find(|f| &f.id == id).map(|f| &**f)
     }
 
+    /// The forum to change, copied first if another content still shares it.
     pub fn forum_mut(&mut self, id: &ForumId) -> Option<&mut Forum> {
-        self.forums.iter_mut().find(|f| &f.id == id)
+        self.forums
+            .iter_mut()
+            .find(|f| &f.id == id)
+            .map(Arc::make_mut)
     }
 
     pub fn has_party(&self, party: &PartyId) -> bool {
@@ -180,8 +193,8 @@ mod tests {
             for content in agreement
                 .versions
                 .iter()
-                .map(|v| &v.content)
-                .chain([&agreement.draft])
+                .map(|v| &*v.content)
+                .chain([&*agreement.draft])
             {
                 let slow = Digest32::of(&jcs::canonical(content).expect("canonical"));
                 assert_eq!(content.hash(), slow);

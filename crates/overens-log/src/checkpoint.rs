@@ -120,3 +120,97 @@ impl Checkpoint {
         Self::from_note_body(note.verify(verifier)?)
     }
 }
+
+/// A checkpoint as the log published it: its size and root, and the signed note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedCheckpoint {
+    pub size: u64,
+    pub root: Digest32,
+    /// The whole signed note: body, blank line, signature line.
+    pub note_text: String,
+}
+
+/// The log's own signing key with the log's name: signs checkpoints (never events; it is
+/// not a party's key). The key name is the origin, as C2SP recommends. Its `Debug` shows
+/// the verifier key only.
+#[derive(Clone)]
+pub struct LogSigner {
+    key: SecretKey,
+    verifier: VerifierKey,
+}
+
+impl std::fmt::Debug for LogSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogSigner")
+            .field("verifier", &self.verifier.to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+impl LogSigner {
+    /// A signer for the log named `origin`. The origin is also the key name, so it must be
+    /// one: non-empty, without spaces, `+` or control characters.
+    pub fn new(origin: &str, key: SecretKey) -> Result<Self, CheckpointError> {
+        if origin.is_empty() || origin.bytes().any(|b| b < 0x20 || b == 0x7f) {
+            return Err(CheckpointError::InvalidOrigin);
+        }
+        let verifier = VerifierKey::new(origin, key.public())?;
+        Ok(LogSigner { key, verifier })
+    }
+
+    /// The log's name: the first line of every checkpoint and the key name.
+    pub fn origin(&self) -> &str {
+        self.verifier.name()
+    }
+
+    /// What a verifier of this log's checkpoints needs: name, key ID and public key.
+    pub fn verifier_key(&self) -> &VerifierKey {
+        &self.verifier
+    }
+
+    /// Signs the checkpoint of the tree of `size` leaves with root `root`.
+    pub fn sign(&self, size: u64, root: Digest32) -> Result<SignedCheckpoint, CheckpointError> {
+        let checkpoint = Checkpoint {
+            origin: self.origin().to_owned(),
+            size,
+            root,
+        };
+        let note_text = checkpoint.sign(&self.key, self.origin())?;
+        Ok(SignedCheckpoint {
+            size,
+            root,
+            note_text,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::leaf_hash;
+
+    #[test]
+    fn a_signer_signs_checkpoints_its_verifier_key_opens() {
+        let key = SecretKey::from_seed(&[3; 32]);
+        let signer = LogSigner::new("overens.example/log", key.clone()).expect("signer");
+        assert_eq!(signer.origin(), "overens.example/log");
+        let signed = signer.sign(5, leaf_hash(b"x")).expect("signed");
+        let opened = Checkpoint::parse_and_verify_with(&signed.note_text, signer.verifier_key())
+            .expect("verifies");
+        assert_eq!((opened.size, opened.root), (5, signed.root));
+        assert_eq!(opened.origin, "overens.example/log");
+        let text: VerifierKey = signer
+            .verifier_key()
+            .to_string()
+            .parse()
+            .expect("verifier key text");
+        assert_eq!(&text, signer.verifier_key());
+        // The secret never shows in debug output.
+        let debug = format!("{signer:?}");
+        assert!(!debug.contains(&key.to_text()), "{debug}");
+        assert!(debug.contains("overens.example/log+"), "{debug}");
+        for bad in ["", "two words", "a+b", "tab\there", "nul\0"] {
+            assert!(LogSigner::new(bad, key.clone()).is_err(), "{bad:?}");
+        }
+    }
+}

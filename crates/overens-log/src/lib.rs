@@ -14,13 +14,13 @@ pub mod note;
 pub mod tree;
 pub mod verify;
 
-pub use checkpoint::{Checkpoint, CheckpointError};
+pub use checkpoint::{Checkpoint, CheckpointError, LogSigner, SignedCheckpoint};
 pub use hash::{EMPTY_ROOT, leaf_hash, node_hash, record_leaf_hash};
 pub use note::{NoteError, SignedNote, VerifierKey, VerifierKeyError, key_id};
 pub use tree::{
-    HashReader, LogError, MAX_TREE_SIZE, MemoryHashes, prove_consistency, prove_inclusion,
-    split_stored_hash_index, stored_hash_count, stored_hash_index, stored_hashes_for_leaf,
-    stored_hashes_for_leaves, tree_hash,
+    CompactRange, HashReader, LogError, MAX_TREE_SIZE, MemoryHashes, prove_consistency,
+    prove_inclusion, split_stored_hash_index, stored_hash_count, stored_hash_index,
+    stored_hashes_for_leaf, stored_hashes_for_leaves, tree_hash,
 };
 pub use verify::{
     ConsistencyProof, InclusionProof, ProofError, verify_consistency, verify_inclusion,

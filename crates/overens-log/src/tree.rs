@@ -12,7 +12,7 @@ use std::cell::RefCell;
 
 use overens_core::Digest32;
 
-use crate::hash::EMPTY_ROOT;
+use crate::hash::{EMPTY_ROOT, node_hash};
 
 /// The largest tree the index arithmetic accepts: stored-hash indexes stay below `2^63`.
 pub const MAX_TREE_SIZE: u64 = 1 << 62;
@@ -248,6 +248,51 @@ fn from_tlog_vec(hashes: Vec<tlog_tiles::Hash>) -> Vec<Digest32> {
     hashes.into_iter().map(|h| Digest32(h.0)).collect()
 }
 
+/// The right edge of a tree: the root of each of its perfect subtrees, left to right (one
+/// per set bit of the size). Enough to append leaves and to compute the root in `O(log n)`
+/// memory, as replay does over a log it reads once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompactRange {
+    size: u64,
+    /// The perfect subtrees' roots, the largest (leftmost) first.
+    subtrees: Vec<Digest32>,
+}
+
+impl CompactRange {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends one leaf hash: merges it with every perfect subtree it completes.
+    pub fn push(&mut self, leaf_hash: Digest32) {
+        let mut hash = leaf_hash;
+        let mut n = self.size;
+        while n & 1 == 1 {
+            match self.subtrees.pop() {
+                Some(left) => hash = node_hash(&left, &hash),
+                None => break,
+            }
+            n >>= 1;
+        }
+        self.subtrees.push(hash);
+        self.size += 1;
+    }
+
+    /// The number of leaves.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The RFC 9162 root: the perfect subtrees folded from the right.
+    pub fn root(&self) -> Digest32 {
+        let mut subtrees = self.subtrees.iter().rev();
+        let Some(last) = subtrees.next() else {
+            return EMPTY_ROOT;
+        };
+        subtrees.fold(*last, |right, left| node_hash(left, &right))
+    }
+}
+
 /// The stored hashes of a whole tree in memory: for tests, tools and small logs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemoryHashes {
@@ -318,7 +363,7 @@ impl HashReader for MemoryHashes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hash::{leaf_hash, node_hash};
+    use crate::hash::leaf_hash;
 
     fn leaves(n: u64) -> Vec<Digest32> {
         (0..n).map(|i| leaf_hash(&i.to_be_bytes())).collect()
@@ -359,6 +404,20 @@ mod tests {
             batched.append_batch(a).expect("batch");
             batched.append_batch(b).expect("batch");
             assert_eq!(batched, one_by_one, "split at {split}");
+        }
+    }
+
+    #[test]
+    fn a_compact_range_has_the_roots_of_the_stored_tree() {
+        let all = leaves(300);
+        let tree = MemoryHashes::from_leaves(&all);
+        let mut range = CompactRange::new();
+        assert_eq!(range.root(), EMPTY_ROOT);
+        for (n, leaf) in (1..).zip(&all) {
+            range.push(*leaf);
+            assert_eq!(range.size(), n);
+            assert_eq!(Ok(range.root()), tree_hash(n, &tree), "size {n}");
+            assert_eq!(range.subtrees.len() as u32, n.count_ones());
         }
     }
 

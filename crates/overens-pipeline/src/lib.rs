@@ -13,3 +13,5 @@ pub use error::AppendError;
 pub use pipeline::{Pipeline, PipelineOptions, Snapshot};
 pub use replay::{Progress, ReplayError, Replayed, replay_store};
 pub use transfer::{ExportError, ImportError, ImportSummary, export, import};
+
+pub use overens_log::{LogSigner, SignedCheckpoint, VerifierKey};

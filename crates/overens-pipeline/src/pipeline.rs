@@ -1,15 +1,17 @@
 //! The append pipeline: every append is verified, then decided and evolved by one sequencer
-//! in log order, then made durable in groups, and only then answered.
+//! in log order, then made durable in groups, and only then answered. With the log's key,
+//! each commit group also gets a signed checkpoint, published with its snapshot.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use overens_core::{Digest32, Envelope, EventId, Recorded, State, Timestamp, VerifiedEvent};
+use overens_log::{LogSigner, SignedCheckpoint, VerifierKey};
 use overens_store::sqlite::{Clock, system_clock};
 use overens_store::{AppendEvent, Appended, EventStore, RestoreRecord, StoreError};
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::AppendError;
+use crate::{AppendError, Replayed};
 
 #[derive(Clone)]
 pub struct PipelineOptions {
@@ -40,12 +42,16 @@ impl std::fmt::Debug for PipelineOptions {
     }
 }
 
-/// What readers see: the projections as of a commit, and the log length they cover.
-/// Cheap to clone; never changes once published.
+/// What readers see: the projections as of a commit, the log length they cover, and (when
+/// the pipeline has the log's key) the signed checkpoint of exactly that length. Cheap to
+/// clone; never changes once published.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub state: State,
     pub len: u64,
+    /// The checkpoint of the tree of `len` records, signed with the log's key; `None` for a
+    /// pipeline started without one ([`Pipeline::start`]).
+    pub checkpoint: Option<SignedCheckpoint>,
 }
 
 struct Job {
@@ -62,6 +68,7 @@ pub struct Pipeline<S: EventStore> {
     published: watch::Receiver<Snapshot>,
     options_clock: Clock,
     max_skew: Option<chrono::Duration>,
+    log_key: Option<VerifierKey>,
 }
 
 impl<S: EventStore> std::fmt::Debug for Pipeline<S> {
@@ -73,18 +80,51 @@ impl<S: EventStore> std::fmt::Debug for Pipeline<S> {
 }
 
 impl<S: EventStore> Pipeline<S> {
-    /// Starts the sequencer. `state` and `ids` must be the replay of exactly what `store`
-    /// holds (see [`crate::replay_store`]).
+    /// Starts the sequencer, publishing no checkpoints. `state` and `ids` must be the replay
+    /// of exactly what `store` holds (see [`crate::replay_store`]).
     pub fn start(
         store: Arc<S>,
         state: State,
         ids: HashSet<EventId>,
         options: PipelineOptions,
     ) -> Self {
+        Self::launch(store, state, ids, None, options)
+    }
+
+    /// Starts the sequencer over a replayed store, with the log's key: the first snapshot
+    /// holds the checkpoint of the replayed log, and every commit group publishes a new one
+    /// (one signature per group, however many appends it holds) before any of its appends
+    /// is answered. `replayed` must be the replay of exactly what `store` holds.
+    pub fn start_signed(
+        store: Arc<S>,
+        replayed: Replayed,
+        signer: LogSigner,
+        options: PipelineOptions,
+    ) -> Result<Self, overens_log::CheckpointError> {
+        let first = signer.sign(replayed.state.len(), replayed.root)?;
+        Ok(Self::launch(
+            store,
+            replayed.state,
+            replayed.ids,
+            Some((signer, first)),
+            options,
+        ))
+    }
+
+    fn launch(
+        store: Arc<S>,
+        state: State,
+        ids: HashSet<EventId>,
+        log: Option<(LogSigner, SignedCheckpoint)>,
+        options: PipelineOptions,
+    ) -> Self {
+        let (signer, checkpoint) = log.unzip();
         let snapshot = Snapshot {
             len: state.len(),
             state: state.clone(),
+            checkpoint,
         };
+        let log_key = signer.as_ref().map(|s| s.verifier_key().clone());
         let (publish, published) = watch::channel(snapshot);
         let (jobs, queue) = mpsc::channel(options.max_group.max(1) * 4);
         let sequencer = Sequencer {
@@ -97,6 +137,7 @@ impl<S: EventStore> Pipeline<S> {
             max_group: options.max_group.max(1),
             publish,
             failed: None,
+            signer,
         };
         tokio::spawn(sequencer.run(queue));
         Pipeline {
@@ -105,7 +146,13 @@ impl<S: EventStore> Pipeline<S> {
             published,
             options_clock: options.clock,
             max_skew: options.max_skew,
+            log_key,
         }
+    }
+
+    /// The verifier key of the log's checkpoints (name and public key), if it signs any.
+    pub fn log_key(&self) -> Option<&VerifierKey> {
+        self.log_key.as_ref()
     }
 
     pub fn store(&self) -> &Arc<S> {
@@ -169,6 +216,8 @@ struct Sequencer<S: EventStore> {
     max_group: usize,
     publish: watch::Sender<Snapshot>,
     failed: Option<StoreError>,
+    /// The log's key: signs one checkpoint per commit group.
+    signer: Option<LogSigner>,
 }
 
 enum Outcome {
@@ -202,6 +251,19 @@ impl<S: EventStore> Sequencer<S> {
             }
             self.commit_group(group).await;
         }
+    }
+
+    /// The signed checkpoint of the log as the sequencer now has it; `None` without a key.
+    async fn checkpoint(&self) -> Result<Option<SignedCheckpoint>, StoreError> {
+        let Some(signer) = &self.signer else {
+            return Ok(None);
+        };
+        let size = self.state.len();
+        let root = self.store.tree_head(size).await?;
+        signer
+            .sign(size, root)
+            .map(Some)
+            .map_err(|e| StoreError::Storage(format!("signing the checkpoint: {e}")))
     }
 
     async fn last_record_time(&self) -> Result<Option<Timestamp>, StoreError> {
@@ -253,9 +315,25 @@ impl<S: EventStore> Sequencer<S> {
             }
             self.ids.extend(new_ids);
             self.last_recorded_at = Some(recorded_at);
+            let checkpoint = match self.checkpoint().await {
+                Ok(checkpoint) => checkpoint,
+                Err(error) => {
+                    // Committed, but the tree cannot be read or signed: stop taking
+                    // appends (fail-stop, as for a failed commit). Readers keep the last
+                    // snapshot, whose checkpoint is of its own length; these appends are
+                    // answered with the error, as no signed checkpoint includes them (they
+                    // are durable: a restart replays them, and a retry then gets them).
+                    self.failed = Some(error.clone());
+                    for job in group {
+                        let _ = job.reply.send(Err(AppendError::Store(error.clone())));
+                    }
+                    return;
+                }
+            };
             self.publish.send_replace(Snapshot {
                 state: self.state.clone(),
                 len: self.state.len(),
+                checkpoint,
             });
         }
         let log_len = self.state.len();

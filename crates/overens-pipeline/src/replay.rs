@@ -1,5 +1,6 @@
 //! Replay of a store: every stored record re-checked (its columns against its bytes, its
-//! leaf hash, canonical form, signature, chain, index, recorded time, rules) and folded.
+//! leaf hash, canonical form, signature, chain, index, recorded time, rules) and folded;
+//! then the stored Merkle tree's root is checked against the root of the verified leaves.
 
 use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, Instant};
@@ -9,6 +10,7 @@ use overens_core::{
     Digest32, Envelope, EnvelopeError, EventId, LogError, LogRecord, Replayer, State, Timestamp,
     VerifiedEvent,
 };
+use overens_log::CompactRange;
 use overens_store::{EventStore, StoreError, StoredRecord, record_leaf_hash};
 
 /// Reports replay progress: records done out of the total.
@@ -22,6 +24,15 @@ pub enum ReplayError {
     Log(#[from] LogError),
     #[error("stored log refused at index {index}: {what}")]
     Tampered { index: u64, what: String },
+    #[error(
+        "the stored Merkle tree (table `nodes`) has root {stored} at size {size}, but the \
+         verified records give root {computed}: its nodes were altered"
+    )]
+    TreeMismatch {
+        size: u64,
+        stored: Digest32,
+        computed: Digest32,
+    },
 }
 
 /// A store replayed: the projections, every event id, and how long it took.
@@ -32,6 +43,9 @@ pub struct Replayed {
     pub records: u64,
     /// The last record's `recorded_at`; `None` for an empty store.
     pub last_recorded_at: Option<Timestamp>,
+    /// The RFC 9162 root of the tree of all records: computed from the verified leaves and
+    /// equal to the stored tree's root.
+    pub root: Digest32,
     pub elapsed: Duration,
 }
 
@@ -49,7 +63,7 @@ pub async fn replay_store<S: EventStore>(
     progress: Progress<'_>,
 ) -> Result<Replayed, ReplayError> {
     let started = Instant::now();
-    let replayer = replay_into(store, Replayer::new(state), progress).await?;
+    let (replayer, root) = replay_into(store, Replayer::new(state), progress).await?;
     let records = replayer.state().len();
     let last_recorded_at = replayer.last_recorded_at();
     let (state, ids) = replayer.into_parts();
@@ -58,12 +72,14 @@ pub async fn replay_store<S: EventStore>(
         ids,
         records,
         last_recorded_at,
+        root,
         elapsed: started.elapsed(),
     })
 }
 
 /// Folds every stored record into `replayer` with every check of [`replay_store`]: the
-/// one way a stored log is read back, by replay and by import alike.
+/// one way a stored log is read back, by replay and by import alike. Returns the root of
+/// the verified records' tree, once it is known to be the stored tree's root too.
 ///
 /// Chunks are read and checked (rows against their bytes, signatures) on blocking threads,
 /// several ahead, while this task folds the chunks before them in log order; the first
@@ -72,8 +88,9 @@ pub(crate) async fn replay_into<S: EventStore>(
     store: &S,
     mut replayer: Replayer,
     progress: Progress<'_>,
-) -> Result<Replayer, ReplayError> {
+) -> Result<(Replayer, Digest32), ReplayError> {
     let total = store.len().await?;
+    let mut tree = CompactRange::new();
     let mut read = 0u64;
     let mut next = 0u64;
     let mut ahead = VecDeque::new();
@@ -107,9 +124,11 @@ pub(crate) async fn replay_into<S: EventStore>(
                     index,
                     recorded_at,
                     event,
+                    leaf,
                 } => {
                     next = index + 1;
                     replayer.push_verified_event(index, recorded_at, event)?;
+                    tree.push(leaf);
                 }
                 Checked::Refused { record, error } => {
                     next = record.index + 1;
@@ -119,7 +138,26 @@ pub(crate) async fn replay_into<S: EventStore>(
         }
         progress(next, total);
     }
-    Ok(replayer)
+    let root = check_tree(store, &tree).await?;
+    Ok((replayer, root))
+}
+
+/// The stored tree must have the root of the leaves just verified: a `nodes` table edited
+/// behind the store's back would otherwise sign, and prove, another log.
+async fn check_tree<S: EventStore>(
+    store: &S,
+    tree: &CompactRange,
+) -> Result<Digest32, ReplayError> {
+    let (size, computed) = (tree.size(), tree.root());
+    let stored = store.tree_head(size).await?;
+    if stored != computed {
+        return Err(ReplayError::TreeMismatch {
+            size,
+            stored,
+            computed,
+        });
+    }
+    Ok(computed)
 }
 
 /// One stored record after its row checks and signature check.
@@ -130,6 +168,8 @@ enum Checked {
         index: u64,
         recorded_at: Timestamp,
         event: VerifiedEvent,
+        /// The record's leaf hash, checked against the record.
+        leaf: Digest32,
     },
     /// The envelope is well-formed and canonical but does not verify: the fold reports it
     /// (after the index, time and id checks that come first).
@@ -210,6 +250,7 @@ fn check_row(s: StoredRecord) -> Result<Checked, ReplayError> {
             index: s.index,
             recorded_at: s.recorded_at,
             event,
+            leaf: s.leaf,
         },
         Read::Refused(event, error) => Checked::Refused {
             record: Box::new(LogRecord {

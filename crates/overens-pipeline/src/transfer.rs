@@ -151,7 +151,7 @@ async fn seed<S: EventStore>(
     store: &S,
     len: u64,
 ) -> Result<Replayer, ImportError> {
-    let replayer = replay_into(store, replayer, &mut |_, _| {}).await?;
+    let (replayer, _root) = replay_into(store, replayer, &mut |_, _| {}).await?;
     if replayer.state().len() != len {
         return Err(ImportError::Stored(ReplayError::Tampered {
             index: replayer.state().len(),

@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::problem::{PROBLEM_TYPES, Problem};
-use crate::routes::{events, health, reads, require_read_token, write};
+use crate::routes::{events, health, log, reads, require_read_token, write};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -30,6 +30,7 @@ use crate::routes::{events, health, reads, require_read_token, write};
     tags(
         (name = "write", description = "Signed appends"),
         (name = "read", description = "Projections of the log"),
+        (name = "log", description = "The transparency log: the log's key, signed checkpoints, inclusion and consistency proofs (RFC 9162), the records"),
         (name = "meta", description = "Health and this document")
     )
 )]
@@ -152,6 +153,11 @@ pub fn api(app: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
         .routes(routes!(reads::timeline))
         .routes(routes!(events::events))
         .routes(routes!(reads::directory))
+        .routes(routes!(log::key))
+        .routes(routes!(log::checkpoint))
+        .routes(routes!(log::inclusion))
+        .routes(routes!(log::consistency))
+        .routes(routes!(log::records))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             require_read_token,

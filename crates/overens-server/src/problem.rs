@@ -47,6 +47,11 @@ pub const PROBLEM_TYPES: &[(&str, u16, &str)] = &[
     ),
     ("not-found", 404, "No such resource"),
     (
+        "beyond-checkpoint",
+        404,
+        "The tree size is beyond the latest signed checkpoint",
+    ),
+    (
         "stale-head",
         409,
         "The event was signed against a head that has moved",
@@ -211,6 +216,8 @@ pub(crate) fn store(error: StoreError) -> ApiError {
         StoreError::IdReused(_) => ApiError::new("id-reused", error.to_string()),
         StoreError::InvalidBatch(_) => ApiError::new("invalid-batch", error.to_string()),
         StoreError::Failed => ApiError::new("store-failed", error.to_string()),
+        StoreError::BeyondLog { .. } => ApiError::new("beyond-checkpoint", error.to_string()),
+        StoreError::InvalidRange(_) => ApiError::invalid_query(error.to_string()),
         other => ApiError::new("internal", other.to_string()),
     }
 }

@@ -27,6 +27,17 @@ pub enum StoreError {
     RestoreMismatch(String),
     #[error("stored log is damaged at index {index}: {reason}")]
     Corrupt { index: u64, reason: String },
+    /// The stored Merkle tree (the `nodes` table) does not fit the log: nodes are missing,
+    /// extra or unreadable.
+    #[error("the stored Merkle tree is damaged: {0}")]
+    CorruptTree(String),
+    /// A tree size past the records the store has committed.
+    #[error("tree size {size} is beyond the {len} committed records of the log")]
+    BeyondLog { size: u64, len: u64 },
+    /// A proof asked for that no tree has: a leaf index not below the size, or a
+    /// consistency proof from a larger size to a smaller one.
+    #[error("{0}")]
+    InvalidRange(String),
     #[error("storage failure: {0}")]
     Storage(String),
     #[error("the store stopped after a failed commit; restart to recover from disk")]

@@ -12,12 +12,13 @@ use std::future::Future;
 
 pub use error::{Conflict, StoreError};
 pub use overens_core::domain::StreamHead;
+pub use overens_log::{ConsistencyProof, InclusionProof};
 pub use record::{
     AppendEvent, Appended, RestoreRecord, StoredRecord, leaf_hash, record_leaf_hash, record_line,
 };
 pub use sqlite::{SqliteOptions, SqliteStore};
 
-use overens_core::{EventId, StreamId};
+use overens_core::{Digest32, EventId, StreamId};
 
 /// A durable, append-only global log of signed events, split into streams.
 ///
@@ -72,6 +73,30 @@ pub trait EventStore: Send + Sync + 'static {
         from_index: u64,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<StoredRecord>, StoreError>> + Send;
+
+    /// The RFC 9162 root of the tree of the first `size` records (for 0, the empty tree's
+    /// root), read from the stored tree, never rebuilt. A size past the committed records is
+    /// refused ([`StoreError::BeyondLog`]).
+    fn tree_head(&self, size: u64) -> impl Future<Output = Result<Digest32, StoreError>> + Send;
+
+    /// The inclusion proof of record `index` in the tree of `size` records. A size past the
+    /// committed records is refused ([`StoreError::BeyondLog`]), an index not below the size
+    /// too ([`StoreError::InvalidRange`]).
+    fn inclusion_proof(
+        &self,
+        index: u64,
+        size: u64,
+    ) -> impl Future<Output = Result<InclusionProof, StoreError>> + Send;
+
+    /// The consistency proof that the tree of `old_size` records is a prefix of the tree of
+    /// `new_size` (empty when `old_size` is 0 or equals `new_size`). A new size past the
+    /// committed records is refused ([`StoreError::BeyondLog`]), an old size larger than the
+    /// new one too ([`StoreError::InvalidRange`]).
+    fn consistency_proof(
+        &self,
+        old_size: u64,
+        new_size: u64,
+    ) -> impl Future<Output = Result<ConsistencyProof, StoreError>> + Send;
 
     /// Waits until the log holds more than `known` records (or `timeout` passes) and returns
     /// the length then. Followers read the new records with [`EventStore::read_log`].

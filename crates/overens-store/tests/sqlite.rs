@@ -230,3 +230,218 @@ async fn an_append_in_a_group_after_a_restore_is_not_recorded_earlier() {
     );
     check_consistent(&snapshot(&*store, &[]).await);
 }
+
+// --- the tree's nodes table -------------------------------------------------------------------
+
+fn raw(path: &std::path::Path) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(path).expect("a second connection");
+    conn.busy_timeout(Duration::from_secs(10)).expect("busy");
+    conn
+}
+
+fn node_count(path: &std::path::Path) -> u64 {
+    raw(path)
+        .query_row("SELECT count(*) FROM nodes", [], |r| r.get::<_, i64>(0))
+        .expect("count") as u64
+}
+
+/// A log of 37 records written in batches, restores and racing appends.
+async fn filled(path: &std::path::Path) -> SqliteStore {
+    let store = Arc::new(open(path, SqliteOptions::default()));
+    let mut dir = Chain::new(directory());
+    ok_restore(
+        &store,
+        vec![restore_record(
+            &dir.next_event(),
+            0,
+            ts("2020-01-01T00:00:00Z"),
+        )],
+    )
+    .await;
+    append_ok(&*store, &dir.batch(4)).await;
+    let racing: Vec<_> = (0..16)
+        .map(|i| {
+            let store = store.clone();
+            let events = Chain::new(agreement(&format!("nod-{i}"))).batch(2);
+            tokio::spawn(async move { store.append(batch(&events)).await })
+        })
+        .collect();
+    for task in racing {
+        task.await.expect("join").expect("append");
+    }
+    assert_eq!(store.len().await, Ok(37));
+    Arc::try_unwrap(store).expect("the only holder")
+}
+
+async fn ok_restore(store: &SqliteStore, records: Vec<overens_store::RestoreRecord>) {
+    store.restore(records).await.expect("restore");
+}
+
+fn independent_root(log: &[overens_store::StoredRecord]) -> overens_core::Digest32 {
+    overens_log::MemoryHashes::from_leaves(log.iter().map(|r| &r.leaf)).root()
+}
+
+/// Every commit writes exactly its records' nodes, in the same transaction: the file never
+/// holds records without their nodes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_commit_holds_its_nodes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("log.sqlite");
+    let store = filled(&path).await;
+    assert_eq!(node_count(&path), overens_log::stored_hash_count(37));
+    let version: String = raw(&path)
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("version");
+    assert_eq!(version, "2");
+    let root = store.tree_head(37).await.expect("root");
+    assert_eq!(root, independent_root(&read_all(&store).await));
+}
+
+/// A file of schema version 1 (no `nodes` table) gets its tree computed once on open: the
+/// same roots and proofs as a file that always had it, and appends continue it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_1_file_is_migrated_on_open() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("log.sqlite");
+    let store = filled(&path).await;
+    let roots: Vec<_> = {
+        let mut roots = Vec::new();
+        for size in 0..=37 {
+            roots.push(store.tree_head(size).await.expect("root"));
+        }
+        roots
+    };
+    drop(store);
+    // What a file made before this change looks like.
+    raw(&path)
+        .execute_batch(
+            "DROP TABLE nodes; UPDATE meta SET value = '1' WHERE key = 'schema_version';",
+        )
+        .expect("make a version 1 file");
+
+    let store = open(&path, SqliteOptions::default());
+    assert_eq!(node_count(&path), overens_log::stored_hash_count(37));
+    for (size, root) in (0..).zip(&roots) {
+        assert_eq!(
+            store.tree_head(size).await.as_ref(),
+            Ok(root),
+            "size {size}"
+        );
+    }
+    let version: String = raw(&path)
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("version");
+    assert_eq!(version, "2");
+    let mut more = Chain::new(agreement("efter-migrering"));
+    append_ok(&store, &more.batch(3)).await;
+    check_consistent(&snapshot(&store, &[]).await);
+    let proof = store.consistency_proof(37, 40).await.expect("proof");
+    let new_root = store.tree_head(40).await.expect("root");
+    assert_eq!(proof.verify(&roots[37], &new_root), Ok(()));
+
+    // A migrated file opens as any other.
+    drop(store);
+    let store = open(&path, SqliteOptions::default());
+    assert_eq!(store.tree_head(40).await, Ok(new_root));
+}
+
+/// An empty version 1 file migrates to an empty tree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_version_1_file_is_migrated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("log.sqlite");
+    drop(open(&path, SqliteOptions::default()));
+    raw(&path)
+        .execute_batch(
+            "DROP TABLE nodes; UPDATE meta SET value = '1' WHERE key = 'schema_version';",
+        )
+        .expect("make a version 1 file");
+    let store = open(&path, SqliteOptions::default());
+    assert_eq!(store.tree_head(0).await, Ok(overens_log::EMPTY_ROOT));
+    append_ok(&store, &Chain::new(directory()).batch(2)).await;
+    check_consistent(&snapshot(&store, &[]).await);
+}
+
+/// A file of a version this build does not know is refused, untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_schema_version_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("log.sqlite");
+    drop(filled(&path).await);
+    raw(&path)
+        .execute(
+            "UPDATE meta SET value = '3' WHERE key = 'schema_version'",
+            [],
+        )
+        .expect("edit");
+    let error = SqliteStore::open(&path, SqliteOptions::default()).expect_err("refused");
+    assert!(error.to_string().contains("schema version 3"), "{error}");
+}
+
+/// A `nodes` table with a row missing or one too many does not fit the log: every root and
+/// proof is refused, naming the table, while the records can still be read (and exported).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nodes_table_that_does_not_fit_the_log_is_refused() {
+    for (what, sql) in [
+        ("a row missing", "DELETE FROM nodes WHERE id = 40"),
+        (
+            "the last row missing",
+            "DELETE FROM nodes WHERE id = (SELECT max(id) FROM nodes)",
+        ),
+        (
+            "a row too many",
+            "INSERT INTO nodes (id, hash) SELECT max(id) + 1, hash FROM nodes",
+        ),
+        ("a row moved", "UPDATE nodes SET id = 1000 WHERE id = 3"),
+        ("every row gone", "DELETE FROM nodes"),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("log.sqlite");
+        drop(filled(&path).await);
+        raw(&path).execute(sql, []).expect(what);
+        let store = open(&path, SqliteOptions::default());
+        for answer in [
+            store.tree_head(37).await.map(|_| ()),
+            store.tree_head(1).await.map(|_| ()),
+            store.inclusion_proof(3, 37).await.map(|_| ()),
+            store.consistency_proof(5, 37).await.map(|_| ()),
+        ] {
+            match answer {
+                Err(StoreError::CorruptTree(reason)) => {
+                    assert!(reason.contains("nodes table"), "{what}: {reason}")
+                }
+                other => panic!("{what}: answered {other:?}"),
+            }
+        }
+        assert_eq!(read_all(&store).await.len(), 37, "{what}");
+    }
+}
+
+/// A changed hash in the `nodes` table is not caught by the store (the count fits), but the
+/// root it gives is no longer the root of the records: replay compares the two.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_node_changes_the_root() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("log.sqlite");
+    let store = filled(&path).await;
+    let log = read_all(&store).await;
+    drop(store);
+    // 37 = 32 + 4 + 1: the root reads the perfect subtree of leaves 0..32.
+    let index = overens_log::stored_hash_index(5, 0) as i64;
+    raw(&path)
+        .execute(
+            "UPDATE nodes SET hash = zeroblob(32) WHERE id = ?1",
+            [index],
+        )
+        .expect("edit");
+    let store = open(&path, SqliteOptions::default());
+    assert_ne!(store.tree_head(37).await, Ok(independent_root(&log)));
+}

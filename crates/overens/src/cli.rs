@@ -43,6 +43,21 @@ Environment:
   OVERENS_LOG  what to log to stderr, as a tracing filter (default: info, and one line per
                request: info,tower_http::trace::make_span=debug,tower_http::trace::on_response=debug)";
 
+/// What `overens verify` exits with.
+pub(crate) const VERIFY_EXIT_CODES: &str = "\
+Exit status:
+  0  every check holds (the report says which keys were given by you and which were taken
+     from the bundle: a key taken from the bundle proves only the bundle's consistency)
+  1  a check failed: the bundle was altered, is incomplete or out of order, or does not
+     match the log key, the registrar keys or your older checkpoint. The message names the
+     check (format, trust, checkpoint, consistency, record, order, signature, chain, rule,
+     proof, claim), where (a field; records[i] with its log index, stream and seq;
+     proofs[i]; claims.<path>) and what is wrong
+  2  bad usage or unusable input: unknown option, a file that cannot be read, a --log-key
+     or --registrar that is not a key, an old checkpoint that is not a signed note, a
+     consistency proof that is not one or cannot be fetched, a bundle format this version
+     of overens does not know";
+
 /// Överens: an event-sourced, ed25519-signed audit log of agreement revisions.
 ///
 /// Every log command replays the whole log (a log file, or a data directory's store) and
@@ -131,6 +146,25 @@ pub(crate) enum Command {
     /// makes it and hands it to the registrar, who never needs the secret key.
     #[command(after_help = EXIT_CODES)]
     EnrollProof(EnrollProofArgs),
+    /// Verify an audit bundle offline, from its records alone.
+    ///
+    /// Recomputes everything: each record's canonical bytes, every signature, every chain
+    /// link from seq 0, every domain rule (by replaying the directory and the agreement),
+    /// every inclusion proof against the checkpoint, the checkpoint's signature under the
+    /// log key, and the server's claims (versions, signatures, in-force periods). With
+    /// --checkpoint, also proves that the log only grew since a checkpoint you kept. Prints
+    /// who agreed to what and when, and each version's in-force period. See docs/audit.md.
+    #[command(after_help = VERIFY_EXIT_CODES)]
+    Verify(VerifyArgs),
+    /// Write the audit bundle of one agreement of a data directory.
+    ///
+    /// The store is replayed and verified first. The bundle holds the directory's and the
+    /// agreement's records, a checkpoint of the whole log signed with the log's key
+    /// (DIR/log.key, made on first use as `overens serve` does), an inclusion proof per
+    /// record and the computed versions, signatures and in-force periods. Check it with
+    /// `overens verify`.
+    #[command(after_help = EXIT_CODES)]
+    ExportBundle(ExportBundleArgs),
 }
 
 #[derive(Debug, Args)]
@@ -302,6 +336,11 @@ pub(crate) struct ServeArgs {
     /// The largest request body accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     pub(crate) max_body: usize,
+    /// The log's name: the first line of every signed checkpoint and the name of the log's
+    /// key, e.g. `example.org/agreements` (no spaces or `+`). Recorded in DIR/log.pub on
+    /// first start (default `overens/<directory name>`); a different name later is refused.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) origin: Option<String>,
 }
 
 /// The event to sign: its stream, type and payload, and the signer's key.
@@ -387,6 +426,66 @@ pub(crate) struct EnrollProofArgs {
     /// the key's holder supplies) instead of the proof alone.
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// The audit bundle (from `overens export-bundle`).
+    #[arg(value_name = "BUNDLE")]
+    pub(crate) bundle: PathBuf,
+    /// The log's verifier key (`<origin>+<key id>+<base64 key>`, as `overens serve` prints
+    /// it and DIR/log.pub holds it), or a file holding it. Get it from the log's operator or
+    /// its witnesses, not from the bundle: without it the bundle's own key is used, which
+    /// proves only that the bundle is consistent with itself.
+    #[arg(long, value_name = "KEY|FILE", env = "OVERENS_LOG_KEY")]
+    pub(crate) log_key: Option<String>,
+    /// A registrar key you trust (base64url), or a file with one per line. Repeatable; the
+    /// bundle's registrar keys must be exactly these. Without it the bundle's own are used.
+    #[arg(
+        long = "registrar",
+        value_name = "KEY|FILE",
+        env = "OVERENS_REGISTRAR",
+        required = false
+    )]
+    pub(crate) registrars: Vec<String>,
+    /// A checkpoint of the same log you kept from earlier (the signed note, as GET
+    /// /v1/log/checkpoint serves it): proves the log only grew since, with --consistency or
+    /// --server.
+    #[arg(long, value_name = "OLD_CHECKPOINT_FILE")]
+    pub(crate) checkpoint: Option<PathBuf>,
+    /// The consistency proof from OLD's size to the bundle's checkpoint's size:
+    /// {"old_size", "new_size", "hashes"}, as GET /v1/log/proof/consistency serves it.
+    #[arg(
+        long,
+        value_name = "PROOF_FILE",
+        requires = "checkpoint",
+        conflicts_with = "server"
+    )]
+    pub(crate) consistency: Option<PathBuf>,
+    /// Fetch the consistency proof from this server (GET
+    /// /v1/log/proof/consistency?from=OLD&to=NEW). The proof is checked like one from a
+    /// file: the server is not trusted.
+    #[arg(long, value_name = "URL", requires = "checkpoint")]
+    pub(crate) server: Option<String>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExportBundleArgs {
+    /// The data directory.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data: PathBuf,
+    /// The agreement's id (its stream is agreement/<ID>).
+    #[arg(long, value_name = "ID")]
+    pub(crate) agreement: AgreementId,
+    /// Where to write the bundle; `-` for standard output. A file is replaced only once
+    /// the whole bundle is written.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: PathBuf,
+    #[command(flatten)]
+    pub(crate) trust: TrustArgs,
 }
 
 #[derive(Debug, Args)]

@@ -138,6 +138,23 @@ impl Client {
             .map_err(http_error(&url))?;
         read_answer(&url, response)
     }
+
+    /// The base URL, without a trailing slash.
+    pub(crate) fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The consistency proof (RFC 9162) that the tree of `from` records is a prefix of the
+    /// tree of `to`. `Ok(Err(problem))` is the server refusing to give one.
+    pub(crate) fn consistency_proof(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> Result<Result<overens_log::ConsistencyProof, Problem>, CliError> {
+        let url = format!("{}/v1/log/proof/consistency?from={from}&to={to}", self.base);
+        let response = self.agent.get(&url).call().map_err(http_error(&url))?;
+        read_answer(&url, response)
+    }
 }
 
 fn http_error(url: &str) -> impl Fn(ureq::Error) -> CliError + '_ {

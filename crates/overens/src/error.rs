@@ -121,6 +121,27 @@ pub(crate) enum CliError {
     Serve(io::Error),
     #[error("cannot create a temporary data directory: {0}")]
     TempDir(io::Error),
+    #[error("bundle {} does not verify: {failure}", path.display())]
+    Unverified {
+        path: PathBuf,
+        failure: overens_audit::Failure,
+    },
+    #[error(
+        "--log-key `{value}` is neither a verifier key ({reason}) nor a readable file holding one"
+    )]
+    LogKeyArg { value: String, reason: String },
+    #[error(
+        "{}: not a consistency proof ({{\"old_size\", \"new_size\", \"hashes\"}}): {reason}",
+        path.display()
+    )]
+    ProofFile { path: PathBuf, reason: String },
+    #[error("cannot get the consistency proof from {url}: {reason}")]
+    ProofFetch { url: String, reason: String },
+    #[error("the bundle of {} cannot be built: {error}", dir.display())]
+    BuildBundle {
+        dir: PathBuf,
+        error: Box<overens_audit::BuildError>,
+    },
 }
 
 impl CliError {
@@ -129,6 +150,10 @@ impl CliError {
     pub(crate) fn exit_code(&self) -> u8 {
         let refused = match self {
             CliError::Log { .. } | CliError::NotUtf8 { .. } | CliError::Refused(_) => true,
+            // The failed check decides: 2 for unusable input, 1 for a bundle that is wrong.
+            CliError::Unverified { failure, .. } => return failure.exit_code(),
+            // The verified store's records, proofs and tree do not agree.
+            CliError::BuildBundle { .. } => true,
             CliError::Data { error, .. } => data_refused(error),
             CliError::Import { error, .. } => import_refused(error),
             CliError::Export { error, .. } => match &**error {
@@ -144,7 +169,7 @@ impl CliError {
 /// Did the stored log fail verification (rather than the disk, the lock or the caller)?
 fn data_refused(error: &DataDirError) -> bool {
     match error {
-        DataDirError::Io { .. } | DataDirError::Registrars(_) => false,
+        DataDirError::Io { .. } | DataDirError::Registrars(_) | DataDirError::LogKey(_) => false,
         DataDirError::Store(e) => store_refused(e),
         DataDirError::Replay(e) => replay_refused(e),
     }
@@ -160,7 +185,9 @@ fn import_refused(error: &ImportError) -> bool {
 
 fn replay_refused(error: &ReplayError) -> bool {
     match error {
-        ReplayError::Log(_) | ReplayError::Tampered { .. } => true,
+        ReplayError::Log(_) | ReplayError::Tampered { .. } | ReplayError::TreeMismatch { .. } => {
+            true
+        }
         ReplayError::Store(e) => store_refused(e),
     }
 }
@@ -168,10 +195,15 @@ fn replay_refused(error: &ReplayError) -> bool {
 fn store_refused(error: &StoreError) -> bool {
     match error {
         StoreError::Corrupt { .. }
+        | StoreError::CorruptTree(_)
         | StoreError::Conflict(_)
         | StoreError::IdReused(_)
         | StoreError::RestoreMismatch(_) => true,
-        StoreError::InvalidBatch(_) | StoreError::Storage(_) | StoreError::Failed => false,
+        StoreError::InvalidBatch(_)
+        | StoreError::BeyondLog { .. }
+        | StoreError::InvalidRange(_)
+        | StoreError::Storage(_)
+        | StoreError::Failed => false,
     }
 }
 

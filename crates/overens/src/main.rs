@@ -37,6 +37,8 @@ fn main() -> ExitCode {
         Command::Submit(args) => commands::submit::run(args),
         Command::Sign(args) => commands::sign::run(args),
         Command::EnrollProof(args) => commands::enroll_proof::run(args),
+        Command::Verify(args) => commands::verify::run(args),
+        Command::ExportBundle(args) => commands::export_bundle::run(args),
     };
     match result {
         Ok(output) => emit(&output),

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use overens_core::content::Representative;
-use overens_core::domain::{Actor, Directory, SignatureMethod, TimelineEntry};
+use overens_core::domain::{Actor, Directory, SignatureMethod, Timeline};
 use overens_core::projection::{
     AgreementStatus, AgreementSummary, FieldChange, ForumDiff, InForce, LedgerRow, SectionDiff,
     TextChange, VersionDiff, VersionStatus, VersionSummary,
@@ -519,7 +519,7 @@ pub(crate) fn diff(id: &AgreementId, directory: &Directory, d: &VersionDiff) -> 
     out
 }
 
-pub(crate) fn timeline(id: &AgreementId, entries: &[TimelineEntry]) -> String {
+pub(crate) fn timeline(id: &AgreementId, entries: &Timeline) -> String {
     let mut out = format!(
         "Timeline of {id}: {}\n",
         count_usize(entries.len(), "event", "events")

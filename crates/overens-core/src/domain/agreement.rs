@@ -1,9 +1,12 @@
 //! An `agreement/<id>` stream: the draft, its sealed versions, signatures, entry into force,
 //! renegotiation requests and termination.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use super::directory::{Directory, non_empty};
+use super::timeline::Timeline;
 use super::{Actor, Rejection, Stamp};
 use crate::content::{Content, Forum, Representative, Section};
 use crate::crypto::{Digest32, PublicKey};
@@ -12,17 +15,24 @@ use crate::id::{AgreementId, PartyId};
 use crate::time::Date;
 
 /// The fold of one agreement stream.
+///
+/// Its parts are shared, not owned: cloning an agreement (which the state does when an
+/// event changes one that a published snapshot still holds) copies pointers, the
+/// timeline's newest few entries and nothing else, and each event then copies only what it
+/// changes (the draft's top level, the version it signs, the forum it edits). A proposal
+/// seals the draft by sharing it, and versions share every section and forum that no draft
+/// change touched. Each part serialises as the value it points to.
 #[derive(Debug, Clone, Serialize)]
 pub struct Agreement {
     pub id: AgreementId,
     pub drafted: Stamp,
     /// The working copy that draft changes fold into and `RevisionProposed` seals.
-    pub draft: Content,
+    pub draft: Arc<Content>,
     /// Version *n* is `versions[n - 1]`.
-    pub versions: Vec<Version>,
-    pub requests: Vec<RenegotiationRequest>,
+    pub versions: Vec<Arc<Version>>,
+    pub requests: Vec<Arc<RenegotiationRequest>>,
     pub termination: Option<Termination>,
-    pub timeline: Vec<TimelineEntry>,
+    pub timeline: Timeline,
 }
 
 /// A sealed version: its content and everything that happened to it.
@@ -31,7 +41,9 @@ pub struct Agreement {
 pub struct Version {
     pub number: u32,
     pub content_hash: Digest32,
-    pub content: Content,
+    /// Shared with the draft it sealed and, section by section, with the other versions.
+    #[cfg_attr(feature = "openapi", schema(value_type = Content))]
+    pub content: Arc<Content>,
     pub proposal: Proposal,
     pub signatures: Vec<SignatureRecord>,
     #[cfg_attr(feature = "openapi", schema(required))]
@@ -48,7 +60,8 @@ pub struct Proposal {
     pub note: String,
     #[cfg_attr(feature = "openapi", schema(required))]
     pub effective_from: Option<Date>,
-    pub by: Actor,
+    #[cfg_attr(feature = "openapi", schema(value_type = Actor))]
+    pub by: Arc<Actor>,
     pub stamp: Stamp,
 }
 
@@ -63,7 +76,8 @@ pub struct SignatureRecord {
     /// The legal date of the signature: the date of `at` in Sweden, or the paper's date.
     pub signed_on: Date,
     pub method: SignatureMethod,
-    pub by: Actor,
+    #[cfg_attr(feature = "openapi", schema(value_type = Actor))]
+    pub by: Arc<Actor>,
     pub stamp: Stamp,
 }
 
@@ -79,7 +93,8 @@ pub enum SignatureMethod {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Withdrawal {
     pub reason: String,
-    pub by: Actor,
+    #[cfg_attr(feature = "openapi", schema(value_type = Actor))]
+    pub by: Arc<Actor>,
     pub stamp: Stamp,
 }
 
@@ -104,7 +119,8 @@ pub struct Supersession {
 pub struct RenegotiationRequest {
     pub party: PartyId,
     pub reason: String,
-    pub by: Actor,
+    #[cfg_attr(feature = "openapi", schema(value_type = Actor))]
+    pub by: Arc<Actor>,
     pub stamp: Stamp,
     /// The version whose entry into force answered the request.
     #[cfg_attr(feature = "openapi", schema(required))]
@@ -117,7 +133,8 @@ pub struct Termination {
     pub party: PartyId,
     pub effective_on: Date,
     pub reason: String,
-    pub by: Actor,
+    #[cfg_attr(feature = "openapi", schema(value_type = Actor))]
+    pub by: Arc<Actor>,
     pub stamp: Stamp,
 }
 
@@ -130,7 +147,8 @@ pub struct TimelineEntry {
     #[serde(rename = "type")]
     #[cfg_attr(feature = "openapi", schema(value_type = crate::schema::AgreementEventType))]
     pub event_type: &'static str,
-    pub by: Actor,
+    #[cfg_attr(feature = "openapi", schema(value_type = Actor))]
+    pub by: Arc<Actor>,
     pub summary: String,
 }
 
@@ -143,15 +161,21 @@ impl Agreement {
         number
             .checked_sub(1)
             .and_then(|i| self.versions.get(i as usize))
+            .map(|v| &**v)
+    }
+
+    /// Every version, oldest first (version *n* is the *n*th).
+    pub fn versions(&self) -> impl DoubleEndedIterator<Item = &Version> + ExactSizeIterator {
+        self.versions.iter().map(|v| &**v)
     }
 
     pub fn latest_proposal(&self) -> Option<&Version> {
-        self.versions.last()
+        self.versions.last().map(|v| &**v)
     }
 
     /// The version that entered into force last: the one in force now, unless terminated.
     pub fn current(&self) -> Option<&Version> {
-        self.versions.iter().rev().find(|v| v.in_force.is_some())
+        self.versions().rev().find(|v| v.in_force.is_some())
     }
 
     /// The latest proposal while it can still be signed.
@@ -160,10 +184,13 @@ impl Agreement {
             .filter(|v| v.in_force.is_none() && v.withdrawn.is_none())
     }
 
+    /// Every renegotiation request, in log order.
+    pub fn requests(&self) -> impl DoubleEndedIterator<Item = &RenegotiationRequest> {
+        self.requests.iter().map(|r| &**r)
+    }
+
     pub fn open_requests(&self) -> impl Iterator<Item = &RenegotiationRequest> {
-        self.requests
-            .iter()
-            .filter(|r| r.closed_by_version.is_none())
+        self.requests().filter(|r| r.closed_by_version.is_none())
     }
 
     /// A party of the draft, of the latest proposal or of the version in force.
@@ -183,17 +210,17 @@ impl Agreement {
         Agreement {
             id,
             drafted: stamp,
-            draft: Content {
+            draft: Arc::new(Content {
                 title: event.title.clone(),
                 preamble: event.preamble.clone(),
                 parties: event.parties.clone(),
                 sections: Vec::new(),
                 forums: Vec::new(),
-            },
+            }),
             versions: Vec::new(),
             requests: Vec::new(),
             termination: None,
-            timeline: Vec::new(),
+            timeline: Timeline::new(),
         }
     }
 
@@ -528,40 +555,41 @@ impl Agreement {
         stamp: Stamp,
     ) {
         let by = directory.actor(signer);
-        let draft = &mut self.draft;
         match event {
             Event::AgreementDrafted(_) => {}
             Event::TitleAndPreambleRevised(e) => {
+                let draft = self.draft_mut();
                 draft.title = e.title.clone();
                 draft.preamble = e.preamble.clone();
             }
-            Event::PartyAdded(e) => draft.parties.push(e.party.clone()),
-            Event::PartyRemoved(e) => draft.parties.retain(|p| p != &e.party),
+            Event::PartyAdded(e) => self.draft_mut().parties.push(e.party.clone()),
+            Event::PartyRemoved(e) => self.draft_mut().parties.retain(|p| p != &e.party),
             Event::SectionRevised(e) => {
-                let section = Section {
+                let section = Arc::new(Section {
                     id: e.section.clone(),
                     heading: e.heading.clone(),
                     text: e.text.clone(),
-                };
+                });
+                let draft = self.draft_mut();
                 match draft.sections.iter_mut().find(|s| s.id == e.section) {
                     Some(existing) => *existing = section,
                     None => draft.sections.push(section),
                 }
             }
-            Event::SectionRemoved(e) => draft.sections.retain(|s| s.id != e.section),
-            Event::ForumEstablished(e) => draft.forums.push(Forum {
+            Event::SectionRemoved(e) => self.draft_mut().sections.retain(|s| s.id != e.section),
+            Event::ForumEstablished(e) => self.draft_mut().forums.push(Arc::new(Forum {
                 id: e.forum.clone(),
                 definition: e.definition.clone(),
                 representatives: Vec::new(),
-            }),
+            })),
             Event::ForumRevised(e) => {
-                if let Some(forum) = draft.forum_mut(&e.forum) {
+                if let Some(forum) = self.draft_mut().forum_mut(&e.forum) {
                     forum.definition = e.definition.clone();
                 }
             }
-            Event::ForumDissolved(e) => draft.forums.retain(|f| f.id != e.forum),
+            Event::ForumDissolved(e) => self.draft_mut().forums.retain(|f| f.id != e.forum),
             Event::RepresentativeAdded(e) => {
-                if let Some(forum) = draft.forum_mut(&e.forum) {
+                if let Some(forum) = self.draft_mut().forum_mut(&e.forum) {
                     forum.representatives.push(Representative {
                         id: e.representative.clone(),
                         party: e.party.clone(),
@@ -572,32 +600,33 @@ impl Agreement {
                 }
             }
             Event::RepresentativeRemoved(e) => {
-                if let Some(forum) = draft.forum_mut(&e.forum) {
+                if let Some(forum) = self.draft_mut().forum_mut(&e.forum) {
                     forum.representatives.retain(|r| r.id != e.representative);
                 }
             }
-            Event::RevisionProposed(e) => self.versions.push(Version {
+            Event::RevisionProposed(e) => self.versions.push(Arc::new(Version {
                 number: e.version,
                 content_hash: e.content_hash,
-                content: draft.clone(),
+                // Sealing shares the draft; the next draft change copies its top level.
+                content: Arc::clone(&self.draft),
                 proposal: Proposal {
                     note: e.note.clone(),
                     effective_from: e.effective_from,
-                    by: by.clone(),
+                    by: Arc::clone(&by),
                     stamp,
                 },
                 signatures: Vec::new(),
                 withdrawn: None,
                 in_force: None,
                 superseded: None,
-            }),
+            })),
             Event::RevisionSigned(e) => self.record_signature(SignatureRecord {
                 version: e.version,
                 content_hash: e.content_hash,
                 party: e.party.clone(),
                 signed_on: stamp.at.legal_date(),
                 method: SignatureMethod::Live,
-                by: by.clone(),
+                by: Arc::clone(&by),
                 stamp,
             }),
             Event::PaperSignatureRecorded(e) => self.record_signature(SignatureRecord {
@@ -608,31 +637,33 @@ impl Agreement {
                 method: SignatureMethod::Paper {
                     evidence: e.evidence.clone(),
                 },
-                by: by.clone(),
+                by: Arc::clone(&by),
                 stamp,
             }),
             Event::RevisionWithdrawn(e) => {
-                if let Some(v) = self.versions.get_mut(e.version as usize - 1) {
+                if let Some(v) = self.version_mut(e.version) {
                     v.withdrawn = Some(Withdrawal {
                         reason: e.reason.clone(),
-                        by: by.clone(),
+                        by: Arc::clone(&by),
                         stamp,
                     });
                 }
             }
-            Event::RenegotiationRequested(e) => self.requests.push(RenegotiationRequest {
-                party: e.party.clone(),
-                reason: e.reason.clone(),
-                by: by.clone(),
-                stamp,
-                closed_by_version: None,
-            }),
+            Event::RenegotiationRequested(e) => {
+                self.requests.push(Arc::new(RenegotiationRequest {
+                    party: e.party.clone(),
+                    reason: e.reason.clone(),
+                    by: Arc::clone(&by),
+                    stamp,
+                    closed_by_version: None,
+                }))
+            }
             Event::AgreementTerminated(e) => {
                 self.termination = Some(Termination {
                     party: e.party.clone(),
                     effective_on: e.effective_on,
                     reason: e.reason.clone(),
-                    by: by.clone(),
+                    by: Arc::clone(&by),
                     stamp,
                 })
             }
@@ -652,10 +683,22 @@ impl Agreement {
         });
     }
 
+    /// The draft to change: copied first (its top level: title, preamble, parties and the
+    /// pointers to sections and forums) if a version or a snapshot still shares it.
+    fn draft_mut(&mut self) -> &mut Content {
+        Arc::make_mut(&mut self.draft)
+    }
+
+    /// Version `number` to change, copied first if a snapshot still shares it.
+    fn version_mut(&mut self, number: u32) -> Option<&mut Version> {
+        let index = (number as usize).checked_sub(1)?;
+        self.versions.get_mut(index).map(Arc::make_mut)
+    }
+
     fn record_signature(&mut self, signature: SignatureRecord) {
         let number = signature.version;
         let recorded = signature.stamp;
-        let Some(version) = self.versions.get_mut(number as usize - 1) else {
+        let Some(version) = self.version_mut(number) else {
             return;
         };
         version.signatures.push(signature);
@@ -663,21 +706,21 @@ impl Agreement {
             return;
         };
         version.in_force = Some(EntryIntoForce { from, recorded });
+        // Only the versions that change are copied: the one in force until now, and the
+        // requests still open.
         for older in self.versions[..number as usize - 1].iter_mut() {
             if older.in_force.is_some() && older.superseded.is_none() {
-                older.superseded = Some(Supersession {
+                Arc::make_mut(older).superseded = Some(Supersession {
                     on: from,
                     by_version: number,
                     recorded,
                 });
             }
         }
-        for request in self
-            .requests
-            .iter_mut()
-            .filter(|r| r.closed_by_version.is_none())
-        {
-            request.closed_by_version = Some(number);
+        for request in self.requests.iter_mut() {
+            if request.closed_by_version.is_none() {
+                Arc::make_mut(request).closed_by_version = Some(number);
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The `directory` stream: parties, their signatories' keys, and revocations.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -27,6 +28,9 @@ pub struct Directory {
     registrars: BTreeSet<PublicKey>,
     parties: BTreeMap<PartyId, Party>,
     signatories: BTreeMap<PublicKey, Signatory>,
+    /// How each registrar and signatory is shown, made once: every entry of a timeline,
+    /// proposal and signature points at one of these instead of keeping its own copy.
+    actors: BTreeMap<PublicKey, Arc<Actor>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -60,8 +64,14 @@ pub struct Revocation {
 
 impl Directory {
     pub fn new(registrars: impl IntoIterator<Item = PublicKey>) -> Self {
+        let registrars: BTreeSet<PublicKey> = registrars.into_iter().collect();
+        let actors = registrars
+            .iter()
+            .map(|key| (*key, Arc::new(registrar_actor(key))))
+            .collect();
         Directory {
-            registrars: registrars.into_iter().collect(),
+            registrars,
+            actors,
             ..Directory::default()
         }
     }
@@ -112,21 +122,12 @@ impl Directory {
         Ok(signatory)
     }
 
-    /// How a signer is shown in views: a registrar, or a party's named signatory.
-    pub fn actor(&self, key: &PublicKey) -> Actor {
-        match self.signatories.get(key) {
-            Some(s) => Actor {
-                key: *key,
-                party: Some(s.party.clone()),
-                name: s.name.clone(),
-                role: s.role.clone(),
-            },
-            None => Actor {
-                key: *key,
-                party: None,
-                name: "registrar".into(),
-                role: "registrar".into(),
-            },
+    /// How a signer is shown in views: a registrar, or a party's named signatory. Shared:
+    /// the directory makes one per key.
+    pub fn actor(&self, key: &PublicKey) -> Arc<Actor> {
+        match self.actors.get(key) {
+            Some(actor) => Arc::clone(actor),
+            None => Arc::new(registrar_actor(key)),
         }
     }
 
@@ -211,6 +212,15 @@ impl Directory {
                 );
             }
             Event::SignatoryEnrolled(e) => {
+                self.actors.insert(
+                    e.key,
+                    Arc::new(Actor {
+                        key: e.key,
+                        party: Some(e.party.clone()),
+                        name: e.name.clone(),
+                        role: e.role.clone(),
+                    }),
+                );
                 self.signatories.insert(
                     e.key,
                     Signatory {
@@ -234,6 +244,15 @@ impl Directory {
             }
             _ => unreachable!("envelope verification keeps agreement events out of `directory`"),
         }
+    }
+}
+
+fn registrar_actor(key: &PublicKey) -> Actor {
+    Actor {
+        key: *key,
+        party: None,
+        name: "registrar".into(),
+        role: "registrar".into(),
     }
 }
 

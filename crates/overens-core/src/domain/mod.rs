@@ -5,6 +5,7 @@ mod agreement;
 mod directory;
 mod rejection;
 mod summary;
+mod timeline;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -17,6 +18,7 @@ pub use agreement::{
 };
 pub use directory::{Directory, ENROLL_PREFIX, Party, Revocation, Signatory, enrollment_message};
 pub use rejection::{Rejection, RejectionKind};
+pub use timeline::{Iter as TimelineIter, Timeline};
 
 use crate::crypto::{Digest32, PublicKey};
 use crate::envelope::VerifiedEvent;
@@ -65,9 +67,10 @@ impl StreamHead {
 /// The fold of the whole global log.
 ///
 /// Cloning is cheap: the directory and each agreement sit behind an `Arc` and are copied
-/// only when an event changes them while another clone still holds them. So a reader can
-/// keep an immutable snapshot while appends go on, and a failed batch is undone by putting
-/// back the clone taken before it.
+/// only when an event changes them while another clone still holds them, and an
+/// agreement's copy is shallow (its versions, contents and timeline are shared, see
+/// [`Agreement`]). So a reader can keep an immutable snapshot while appends go on, and a
+/// failed batch is undone by putting back the clone taken before it.
 #[derive(Debug, Clone)]
 pub struct State {
     directory: Arc<Directory>,

@@ -162,7 +162,7 @@ fn diff_sections(old: &Content, new: &Content) -> Vec<SectionDiff> {
                 section: s.id.clone(),
                 heading: s.heading.clone(),
             }),
-            Some(n) if n != s => out.push(SectionDiff::Changed {
+            Some(n) if n != &**s => out.push(SectionDiff::Changed {
                 section: s.id.clone(),
                 heading: field("heading", &s.heading, &n.heading),
                 text: word_diff(&s.text, &n.text),
@@ -188,7 +188,7 @@ fn diff_forums(old: &Content, new: &Content) -> Vec<ForumDiff> {
                 forum: f.id.clone(),
                 name: f.definition.name.clone(),
             }),
-            Some(n) if n != f => out.push(forum_changes(f, n)),
+            Some(n) if n != &**f => out.push(forum_changes(f, n)),
             Some(_) => {}
         }
     }

@@ -31,8 +31,7 @@ pub struct InForce {
 /// known to be in force.
 pub fn in_force(agreement: &Agreement, on: Date, as_of: Timestamp) -> InForce {
     let known: Vec<(&Version, Date)> = agreement
-        .versions
-        .iter()
+        .versions()
         .filter_map(|v| v.in_force.as_ref().map(|e| (v, e)))
         .filter(|(_, e)| e.recorded.recorded_at <= as_of)
         .map(|(v, e)| (v, e.from))

@@ -30,8 +30,7 @@ pub struct LedgerRow {
 /// Every signature of every version, in log order.
 pub fn signature_ledger(directory: &Directory, agreement: &Agreement) -> Vec<LedgerRow> {
     let mut rows: Vec<LedgerRow> = agreement
-        .versions
-        .iter()
+        .versions()
         .flat_map(|v| &v.signatures)
         .map(|s| LedgerRow {
             agreement: agreement.id.clone(),

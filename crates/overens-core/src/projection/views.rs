@@ -186,19 +186,18 @@ pub fn agreement_view(directory: &Directory, agreement: &Agreement) -> Agreement
     });
     AgreementView {
         summary: agreement_summary(directory, agreement),
-        content_in_force: agreement.current().map(|v| v.content.clone()),
+        content_in_force: agreement.current().map(|v| Content::clone(&v.content)),
         open_proposal,
         open_requests: agreement.open_requests().cloned().collect(),
         termination: agreement.termination.clone(),
-        draft: agreement.draft.clone(),
+        draft: Content::clone(&agreement.draft),
     }
 }
 
 /// Every version with its proposal, signatures and in-force period.
 pub fn versions(directory: &Directory, agreement: &Agreement) -> Vec<VersionSummary> {
     agreement
-        .versions
-        .iter()
+        .versions()
         .map(|v| version_summary(directory, agreement, v))
         .collect()
 }
@@ -207,7 +206,7 @@ pub fn versions(directory: &Directory, agreement: &Agreement) -> Vec<VersionSumm
 pub fn version_detail(directory: &Directory, agreement: &Agreement, v: &Version) -> VersionDetail {
     VersionDetail {
         summary: version_summary(directory, agreement, v),
-        content: v.content.clone(),
+        content: Content::clone(&v.content),
         signatures: v.signatures.clone(),
     }
 }

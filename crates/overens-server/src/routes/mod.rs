@@ -2,6 +2,7 @@
 
 pub(crate) mod events;
 pub(crate) mod health;
+pub(crate) mod log;
 pub(crate) mod query;
 pub(crate) mod reads;
 pub(crate) mod write;

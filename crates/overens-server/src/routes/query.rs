@@ -74,6 +74,18 @@ pub(crate) fn instant(name: &str, text: &str) -> Result<Timestamp, ApiError> {
         })
 }
 
+/// A count or an index: a decimal number without sign or leading zeros that fits 64 bits.
+pub(crate) fn number(name: &str, text: &str) -> Result<u64, ApiError> {
+    text.parse::<u64>()
+        .ok()
+        .filter(|n| n.to_string() == text)
+        .ok_or_else(|| {
+            ApiError::invalid_query(format!(
+                "`{name}`: `{text}` is not a number (0, 1, 2, … without sign or leading zeros)"
+            ))
+        })
+}
+
 /// A version number: 1, 2, … written without sign or leading zeros.
 pub(crate) fn version_number(text: &str) -> Option<u32> {
     text.parse::<u32>()
@@ -109,6 +121,20 @@ mod tests {
             assert!(instant("as_of", bad).is_err(), "{bad}");
         }
         assert_eq!(version_number("2"), Some(2));
+        assert_eq!(number("n", "0").ok(), Some(0));
+        assert_eq!(number("n", "18446744073709551615").ok(), Some(u64::MAX));
+        for bad in [
+            "",
+            "01",
+            "+1",
+            "-1",
+            "1.0",
+            "0x10",
+            "18446744073709551616",
+            " 1",
+        ] {
+            assert!(number("n", bad).is_err(), "{bad}");
+        }
         for bad in ["0", "01", "+1", "-1", "x", "4294967296"] {
             assert_eq!(version_number(bad), None, "{bad}");
         }

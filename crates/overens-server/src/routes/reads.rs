@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use overens_core::domain::{TimelineEntry, Version};
+use overens_core::domain::{Timeline, TimelineEntry, Version};
 use overens_core::projection::{
     AgreementSummary, AgreementView, DirectoryView, InForce, LedgerRow, VersionDetail, VersionDiff,
     VersionSummary, agreement_summary, agreement_view, diff, directory_view, in_force,
@@ -278,10 +278,11 @@ pub(crate) async fn version_diff(
 pub(crate) async fn timeline(
     State(app): State<AppState>,
     id: Result<Path<String>, PathRejection>,
-) -> Result<Json<Vec<TimelineEntry>>, ApiError> {
+) -> Result<Json<Timeline>, ApiError> {
     let id = query::path(id)?;
     let snapshot = app.snapshot();
     let agreement = find(&snapshot.state, &id)?;
+    // A clone shares every entry but the newest few; it serialises as `[TimelineEntry]`.
     Ok(Json(agreement.timeline.clone()))
 }
 

@@ -24,6 +24,12 @@ pub(crate) struct AppendResult {
     pub recorded_at: String,
     /// The log's length after the commit that holds them.
     pub log_len: u64,
+    /// The size of a signed checkpoint that includes them (`GET /v1/log/checkpoint` serves
+    /// it, or a later one): prove their inclusion in it with
+    /// `/v1/log/proof/inclusion?index=…&size=…`. Absent only on a server without a log key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, minimum = 1)]
+    pub checkpoint_size: Option<u64>,
     /// The same events were appended before: this is the first answer again.
     pub repeated: bool,
 }
@@ -172,6 +178,9 @@ async fn append(
         envelopes.push(envelope);
     }
     let appended = app.pipeline().append(envelopes).await?;
+    // The pipeline publishes a group's snapshot, with its checkpoint, before it answers
+    // the group's appends: the latest checkpoint includes these events.
+    let checkpoint_size = app.snapshot().checkpoint.map(|c| c.size);
     let status = if appended.repeated {
         StatusCode::OK
     } else {
@@ -184,6 +193,7 @@ async fn append(
             indexes: appended.indexes,
             recorded_at: appended.recorded_at.to_string(),
             log_len: appended.log_len,
+            checkpoint_size,
             repeated: appended.repeated,
         }),
     ))

@@ -23,6 +23,7 @@ mod concurrency;
 mod fixture;
 mod refusals;
 mod restore;
+mod tree;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -50,6 +51,10 @@ pub use refusals::{
 pub use restore::{
     persistence_after_reopen, recorded_at_never_goes_back_after_restore,
     restore_keeps_given_places, restore_refusals_store_nothing,
+};
+pub use tree::{
+    proofs_verify_against_the_roots, the_tree_survives_reopen,
+    tree_heads_match_an_independent_tree, tree_sizes_beyond_the_log_are_refused,
 };
 
 /// How long one case may take before it counts as hung.
@@ -103,9 +108,13 @@ macro_rules! conformance_suite {
             restore_keeps_given_places,
             restore_refusals_store_nothing,
             recorded_at_never_goes_back_after_restore,
+            tree_heads_match_an_independent_tree,
+            proofs_verify_against_the_roots,
+            tree_sizes_beyond_the_log_are_refused,
         );
         $crate::conformance_suite!(@factory $factory;
             persistence_after_reopen,
+            the_tree_survives_reopen,
         );
     };
     (@store $factory:expr; $($case:ident),+ $(,)?) => {$(
@@ -129,6 +138,8 @@ macro_rules! conformance_suite {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {
     pub len: u64,
+    /// The root of the tree of all `len` records, as the store gives it.
+    pub root: overens_core::Digest32,
     /// The whole global log, read page by page.
     pub log: Vec<StoredRecord>,
     /// For every stream in the log (and every stream asked about): its records and head.
@@ -165,6 +176,7 @@ pub async fn read_whole_stream<S: EventStore>(store: &S, stream: &StreamId) -> V
 /// What a reader sees of the store; `also` names streams to include even when empty.
 pub async fn snapshot<S: EventStore>(store: &S, also: &[&StreamId]) -> Snapshot {
     let len = ok(store.len().await, "len");
+    let root = ok(store.tree_head(len).await, "tree_head");
     let log = read_all(store).await;
     let names: BTreeSet<StreamId> = log
         .iter()
@@ -186,12 +198,18 @@ pub async fn snapshot<S: EventStore>(store: &S, also: &[&StreamId]) -> Snapshot 
         let head = ok(store.head(&stream).await, "head");
         streams.insert(stream, (records, head));
     }
-    Snapshot { len, log, streams }
+    Snapshot {
+        len,
+        root,
+        log,
+        streams,
+    }
 }
 
 /// Checks the invariants every log has: indexes 0.., `len` records, every stream's seqs
 /// 0.. with its records in global order, heads after the last record, recorded times
-/// never going back, and each record's hash the hash of its bytes.
+/// never going back, each record's hash the hash of its bytes, and the tree's root the
+/// root of the records' leaf hashes.
 pub fn check_consistent(snapshot: &Snapshot) {
     assert_eq!(
         snapshot.len,
@@ -211,6 +229,12 @@ pub fn check_consistent(snapshot: &Snapshot) {
             "record {i}: leaf is not the RFC 9162 leaf hash of its log line"
         );
     }
+    let tree = overens_log::MemoryHashes::from_leaves(snapshot.log.iter().map(|r| &r.leaf));
+    assert_eq!(
+        snapshot.root,
+        tree.root(),
+        "the store's root is not the root of the records' leaf hashes"
+    );
     for pair in snapshot.log.windows(2) {
         assert!(
             pair[0].recorded_at <= pair[1].recorded_at,

@@ -3,6 +3,7 @@
 
 mod read;
 mod schema;
+mod tree;
 mod writer;
 
 use std::fs::File;
@@ -11,7 +12,8 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use overens_core::domain::StreamHead;
-use overens_core::{EventId, StreamId, Timestamp};
+use overens_core::{Digest32, EventId, StreamId, Timestamp};
+use overens_log::{ConsistencyProof, InclusionProof};
 use rusqlite::Connection;
 use tokio::sync::{oneshot, watch};
 
@@ -63,13 +65,19 @@ pub struct SqliteStore {
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     committed: watch::Receiver<u64>,
     readers: Arc<Mutex<Vec<Connection>>>,
+    /// Why the `nodes` table does not fit the log, found on opening: roots and proofs are
+    /// refused with it (replay names the first bad record before it asks for the root).
+    tree_damage: Option<String>,
     // Held for the store's lifetime: one process writes a store file at a time.
     _lock: File,
 }
 
 impl SqliteStore {
     /// Opens (or creates) the store file at `path`. Refuses a file another process holds,
-    /// and a file whose indexes have holes.
+    /// and a file whose indexes have holes. A file of schema version 1 gets its tree's
+    /// nodes computed once. A `nodes` table that does not fit the log (a row count other
+    /// than `stored_hash_count(len)`) does not stop the open: every root and proof is refused
+    /// with [`StoreError::CorruptTree`], so replay names any bad record first.
     pub fn open(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let lock_path = path.with_extension("lock");
@@ -88,6 +96,7 @@ impl SqliteStore {
         })?;
         let conn = schema::connect(&path, true)?;
         let tail = read::tail(&conn)?;
+        let tree_damage = tree::damage(&conn, tail.len)?;
         let (committed_tx, committed) = watch::channel(tail.len);
         let writer = Writer {
             conn,
@@ -97,6 +106,7 @@ impl SqliteStore {
             clock: options.clock,
             max_group: options.max_group.max(1),
             committed: committed_tx,
+            leaves: Vec::new(),
         };
         let (tx, rx) = mpsc::channel();
         let handle = std::thread::Builder::new()
@@ -109,12 +119,25 @@ impl SqliteStore {
             writer: Mutex::new(Some(handle)),
             committed,
             readers: Arc::new(Mutex::new(Vec::new())),
+            tree_damage,
             _lock: lock,
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// A tree of `size` records can be read: the tree is whole and the records committed.
+    fn tree_of(&self, size: u64) -> Result<(), StoreError> {
+        if let Some(damage) = &self.tree_damage {
+            return Err(StoreError::CorruptTree(damage.clone()));
+        }
+        let len = *self.committed.borrow();
+        if size > len {
+            return Err(StoreError::BeyondLog { size, len });
+        }
+        Ok(())
     }
 
     fn send(&self, request: Request) -> Result<(), StoreError> {
@@ -222,6 +245,27 @@ impl EventStore for SqliteStore {
         }
         let limit = limit.min((committed - from_index) as usize);
         self.read(move |conn| read::read_log(conn, from_index, limit))
+            .await
+    }
+
+    async fn tree_head(&self, size: u64) -> Result<Digest32, StoreError> {
+        self.tree_of(size)?;
+        self.read(move |conn| tree::root(conn, size)).await
+    }
+
+    async fn inclusion_proof(&self, index: u64, size: u64) -> Result<InclusionProof, StoreError> {
+        self.tree_of(size)?;
+        self.read(move |conn| tree::inclusion(conn, index, size))
+            .await
+    }
+
+    async fn consistency_proof(
+        &self,
+        old_size: u64,
+        new_size: u64,
+    ) -> Result<ConsistencyProof, StoreError> {
+        self.tree_of(new_size)?;
+        self.read(move |conn| tree::consistency(conn, old_size, new_size))
             .await
     }
 

@@ -4,8 +4,11 @@ use std::path::Path;
 
 use rusqlite::{Connection, OpenFlags};
 
-/// Bumped when the table layout changes; a file of another version is refused.
-pub(crate) const SCHEMA_VERSION: i64 = 1;
+use crate::StoreError;
+
+/// Bumped when the table layout changes. A file of version 1 (before the `nodes` table) is
+/// migrated on open; a file of any other version is refused.
+pub(crate) const SCHEMA_VERSION: i64 = 2;
 
 const TABLES: &str = "
 CREATE TABLE IF NOT EXISTS events (
@@ -19,14 +22,21 @@ CREATE TABLE IF NOT EXISTS events (
     envelope     BLOB    NOT NULL,        -- canonical bytes, exactly as signed
     UNIQUE (stream, seq)
 ) STRICT;
+-- The RFC 9162 tree: every stored hash of Go sumdb/tlog's layout by its stored-hash index,
+-- written in the transaction of the records it covers (see tree.rs).
+CREATE TABLE IF NOT EXISTS nodes (
+    id    INTEGER PRIMARY KEY,            -- stored-hash index, 0-based, no gaps
+    hash  BLOB    NOT NULL                -- 32 bytes
+) STRICT;
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 ) STRICT;
 ";
 
-/// Opens a connection with the settings every connection shares.
-pub(crate) fn connect(path: &Path, writer: bool) -> rusqlite::Result<Connection> {
+/// Opens a connection with the settings every connection shares. The writer's connection
+/// also creates the tables, or migrates a file of an older version.
+pub(crate) fn connect(path: &Path, writer: bool) -> Result<Connection, StoreError> {
     let flags = if writer {
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
     } else {
@@ -56,14 +66,36 @@ pub(crate) fn connect(path: &Path, writer: bool) -> rusqlite::Result<Connection>
                 )?;
             }
             Some(v) if v == SCHEMA_VERSION.to_string() => {}
+            Some(v) if v == "1" => migrate_from_1(&conn)?,
             Some(v) => {
-                return Err(rusqlite::Error::InvalidParameterName(format!(
-                    "store schema version {v}, this build reads version {SCHEMA_VERSION}"
+                return Err(StoreError::Storage(format!(
+                    "{}: store schema version {v}, this build reads version {SCHEMA_VERSION} \
+                     (and migrates version 1)",
+                    path.display()
                 )));
             }
         }
     }
     Ok(conn)
+}
+
+/// Version 1 had no `nodes` table: compute the tree's stored hashes once from the records'
+/// leaf hashes (two hashes per record, no signature checks), in one transaction with the
+/// version bump, so an interrupted migration leaves a version 1 file that migrates again.
+/// Replay then checks those leaf hashes against the records and the root against them.
+fn migrate_from_1(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let migrated = super::tree::rebuild(conn).and_then(|_| {
+        conn.execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
+            [SCHEMA_VERSION.to_string()],
+        )?;
+        Ok(conn.execute_batch("COMMIT")?)
+    });
+    if migrated.is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    migrated
 }
 
 #[cfg(test)]

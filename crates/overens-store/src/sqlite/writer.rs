@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError};
 
 use overens_core::domain::StreamHead;
-use overens_core::{StreamId, Timestamp};
+use overens_core::{Digest32, StreamId, Timestamp};
 use rusqlite::{Connection, params};
 use tokio::sync::{oneshot, watch};
 
-use super::read;
+use super::{read, tree};
 use crate::{AppendEvent, Appended, Conflict, RestoreRecord, StoreError, leaf_hash, record_line};
 
 /// The clock that stamps `recorded_at`; tests pass a fake one.
@@ -46,6 +46,9 @@ pub(crate) struct Writer {
     pub clock: Clock,
     pub max_group: usize,
     pub committed: watch::Sender<u64>,
+    /// The leaf hashes of the records the open transaction inserted, in order: their tree
+    /// nodes are written once per group, just before the commit.
+    pub leaves: Vec<Digest32>,
 }
 
 impl Writer {
@@ -104,6 +107,7 @@ impl Writer {
             self.last_recorded_at.map_or(t, |last| t.max(last))
         };
         let (len0, last0, heads0) = (self.len, self.last_recorded_at, self.heads.clone());
+        self.leaves.clear();
         let mut replies = Vec::with_capacity(group.len());
         let mut io_error = None;
         if let Err(e) = self.conn.execute_batch("BEGIN IMMEDIATE") {
@@ -138,7 +142,10 @@ impl Writer {
         }
         let outcome = match io_error {
             Some(e) => Err(e),
-            None => self.conn.execute_batch("COMMIT").map_err(StoreError::from),
+            // The group's tree nodes go in its own transaction: committed records always
+            // have them.
+            None => tree::append(&self.conn, len0, &self.leaves)
+                .and_then(|()| self.conn.execute_batch("COMMIT").map_err(StoreError::from)),
         };
         match outcome {
             Ok(()) => Ok(replies),
@@ -272,6 +279,7 @@ impl Writer {
                 leaf.0.as_slice(),
                 event.bytes,
             ])?;
+        self.leaves.push(leaf);
         self.heads.insert(
             event.stream.clone(),
             StreamHead {

@@ -60,15 +60,15 @@ pub(crate) fn run(args: &ExportArgs) -> Result<String, CliError> {
 
 /// The export is written beside its destination and renamed over it only when complete, so
 /// a failed export never leaves a truncated log file where a whole one is expected.
-struct Partial {
-    file: File,
+pub(crate) struct Partial {
+    pub(crate) file: File,
     path: PathBuf,
     target: PathBuf,
     done: bool,
 }
 
 impl Partial {
-    fn create(target: &Path) -> Result<Self, CliError> {
+    pub(crate) fn create(target: &Path) -> Result<Self, CliError> {
         let name = target.file_name().ok_or_else(|| CliError::Write {
             path: target.to_owned(),
             source: io::Error::new(io::ErrorKind::InvalidInput, "not a file name"),
@@ -89,7 +89,7 @@ impl Partial {
         })
     }
 
-    fn finish(mut self) -> Result<(), CliError> {
+    pub(crate) fn finish(mut self) -> Result<(), CliError> {
         let write_error = |source| CliError::Write {
             path: self.target.clone(),
             source,

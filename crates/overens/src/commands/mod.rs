@@ -5,6 +5,7 @@ pub(crate) mod agreements;
 pub(crate) mod diff;
 pub(crate) mod enroll_proof;
 pub(crate) mod export;
+pub(crate) mod export_bundle;
 pub(crate) mod import;
 pub(crate) mod in_force;
 pub(crate) mod keygen;
@@ -14,6 +15,7 @@ pub(crate) mod sign;
 pub(crate) mod signatures;
 pub(crate) mod submit;
 pub(crate) mod timeline;
+pub(crate) mod verify;
 pub(crate) mod verify_log;
 pub(crate) mod versions;
 

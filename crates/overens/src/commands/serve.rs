@@ -1,6 +1,7 @@
 //! `overens serve`: replay and verify a data directory, then serve the HTTP API until SIGINT
-//! or SIGTERM. What it says on stdout is for people and scripts alike: the log's size, then
-//! `listening on http://ADDR` (flushed), which tests wait for; logs go to stderr.
+//! or SIGTERM. What it says on stdout is for people and scripts alike: the log's size, the
+//! log's verifier key (`log key: <origin>+<key id>+<key>`), then `listening on http://ADDR`
+//! (flushed), which tests wait for; logs go to stderr.
 
 use std::io::{self, Write as _};
 use std::net::SocketAddr;
@@ -8,10 +9,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use overens_pipeline::{DataDir, Pipeline, PipelineOptions, Replayed};
+use overens_pipeline::{DataDir, LogSigner, Pipeline, PipelineOptions, Replayed};
 use overens_server::{AppState, Limits, api, serve, shutdown_signal};
 use overens_store::sqlite::system_clock;
 use overens_store::{SqliteOptions, SqliteStore};
+use rand_core::{OsRng, RngCore as _};
 
 use crate::cli::{ServeArgs, TrustArgs};
 use crate::data::{self, data_error, given_keys};
@@ -63,6 +65,12 @@ async fn serve_dir(dir: &Path, args: &ServeArgs, demo: bool) -> Result<(), CliEr
     say(&render::replay_summary(&render::ReplaySummary::of(
         &replayed,
     )));
+    let origin = args
+        .origin
+        .clone()
+        .or_else(|| demo.then(|| "overens/demo".to_owned()));
+    let signer = log_signer(dir, origin.as_deref())?;
+    say(&format!("log key: {}\n", signer.verifier_key()));
 
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
@@ -81,7 +89,14 @@ async fn serve_dir(dir: &Path, args: &ServeArgs, demo: bool) -> Result<(), CliEr
         ..PipelineOptions::default()
     };
     let log_len = replayed.state.len();
-    let pipeline = Pipeline::start(Arc::new(store), replayed.state, replayed.ids, options);
+    let log_key = signer.verifier_key().to_string();
+    let pipeline =
+        Pipeline::start_signed(Arc::new(store), replayed, signer, options).map_err(|e| {
+            CliError::Data {
+                dir: dir.to_owned(),
+                error: Box::new(overens_pipeline::DataDirError::LogKey(e.to_string())),
+            }
+        })?;
     let limits = Limits {
         max_body: args.max_body,
         ..Limits::default()
@@ -98,6 +113,7 @@ async fn serve_dir(dir: &Path, args: &ServeArgs, demo: bool) -> Result<(), CliEr
         %addr,
         data = %dir.display(),
         log_len,
+        %log_key,
         max_skew_seconds = args.max_skew_seconds,
         max_body = args.max_body,
         read_token = args.read_token.is_some(),
@@ -139,6 +155,20 @@ async fn open(
         .map_err(data_error(dir));
     bar.finish();
     opened
+}
+
+/// The log's own key from the data directory, made on first start from the operating
+/// system's randomness (the binary is the edge that reads it).
+fn log_signer(dir: &Path, origin: Option<&str>) -> Result<LogSigner, CliError> {
+    DataDir::new(dir)
+        .log_signer(origin, || {
+            let mut seed = [0u8; 32];
+            OsRng
+                .try_fill_bytes(&mut seed)
+                .map_err(|e| format!("cannot gather randomness from the operating system: {e}"))?;
+            Ok(seed)
+        })
+        .map_err(data_error(dir))
 }
 
 /// An address a browser can reach: `0.0.0.0` and `::` listen everywhere, including on the

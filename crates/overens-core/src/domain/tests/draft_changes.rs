@@ -351,7 +351,7 @@ fn a_new_section_is_added_at_the_end() {
     let sections = &w.agreement().draft.sections;
     assert_eq!(sections.len(), 4);
     assert_eq!(
-        sections[3],
+        *sections[3],
         Section {
             id: sid("ekonomi"),
             heading: "Ekonomi".into(),

@@ -10,6 +10,7 @@ mod draft_changes;
 mod fixture;
 mod proposals;
 mod renegotiation;
+mod sharing;
 mod signatures;
 mod termination;
 mod withdrawal;
