@@ -409,3 +409,39 @@ fn a_read_token_guards_reads_but_not_health() {
     assert_eq!(status, 200, "{agreements}");
     assert_eq!(server.get_ok("/healthz")["status"], "ok");
 }
+
+/// The bundle a running server serves verifies offline with `overens verify`, under the log
+/// key the server publishes and the examples' registrar; one changed byte makes it fail.
+#[test]
+fn a_served_bundle_verifies_offline_and_a_tampered_one_does_not() {
+    let server = Server::start(&["--demo", "--listen", "127.0.0.1:0"]);
+    let reply = server.get_raw("/v1/agreements/norrkoping-barn-och-unga/bundle");
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let key = server.get_ok("/v1/log/key");
+    let verifier = key["verifier_key"]
+        .as_str()
+        .expect("verifier key")
+        .to_owned();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bundle = dir.path().join("bundle.json");
+    std::fs::write(&bundle, &reply.body).expect("write bundle");
+    let registrar = example_registrar();
+    let args = |file: &std::path::Path| {
+        vec![
+            "verify".to_owned(),
+            file.display().to_string(),
+            "--log-key".to_owned(),
+            verifier.clone(),
+            "--registrar".to_owned(),
+            registrar.display().to_string(),
+        ]
+    };
+    overens(args(&bundle)).expect_code(0);
+
+    let text = reply.body.clone();
+    let tampered = text.replacen("Barnsamverket", "Barnsamverkat", 1);
+    assert_ne!(tampered, text);
+    let bad = dir.path().join("tampered.json");
+    std::fs::write(&bad, tampered).expect("write tampered");
+    overens(args(&bad)).expect_code(1);
+}

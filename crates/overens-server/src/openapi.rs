@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::problem::{PROBLEM_TYPES, Problem};
-use crate::routes::{events, health, log, reads, require_read_token, write};
+use crate::routes::{bundle, events, health, log, reads, require_read_token, write};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -153,6 +153,7 @@ pub fn api(app: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
         .routes(routes!(reads::timeline))
         .routes(routes!(events::events))
         .routes(routes!(reads::directory))
+        .routes(routes!(bundle::bundle))
         .routes(routes!(log::key))
         .routes(routes!(log::checkpoint))
         .routes(routes!(log::inclusion))

@@ -17,7 +17,7 @@ use overens_core::{
     AgreementId, Content, Envelope, EventId, PublicKey, SecretKey, State, StreamId, Timestamp,
     UnsignedEnvelope,
 };
-use overens_pipeline::{DataDir, Pipeline, PipelineOptions, import};
+use overens_pipeline::{DataDir, LogSigner, Pipeline, PipelineOptions, import};
 use overens_server::{AppState, Limits};
 use overens_store::{AppendEvent, EventStore, SqliteOptions, SqliteStore};
 use serde_json::{Value, json};
@@ -34,6 +34,11 @@ struct Fixture {
     /// The replayed example log: the oracle the answers are compared with.
     state: State,
     store: Arc<SqliteStore>,
+}
+
+/// The log's own key in these tests.
+fn log_signer() -> LogSigner {
+    LogSigner::new("overens.test/routes", SecretKey::from_seed(&[42; 32])).unwrap()
 }
 
 fn examples() -> std::path::PathBuf {
@@ -62,15 +67,16 @@ async fn fixture(token: Option<&str>) -> Fixture {
         .unwrap();
     let store = Arc::new(store);
     let state = replayed.state.clone();
-    let pipeline = Pipeline::start(
+    let pipeline = Pipeline::start_signed(
         store.clone(),
-        replayed.state,
-        replayed.ids,
+        replayed,
+        log_signer(),
         PipelineOptions {
             max_skew: None,
             ..PipelineOptions::default()
         },
-    );
+    )
+    .unwrap();
     let (router, doc) = overens_server::api(AppState::new(
         pipeline,
         Limits::default(),
@@ -906,7 +912,7 @@ async fn malformed_queries_are_invalid_query_problems() {
 }
 
 /// Every read route, with a valid instance of its path.
-const READS: [(&str, &str); 10] = [
+const READS: [(&str, &str); 16] = [
     ("/v1/agreements", "/v1/agreements"),
     ("/v1/agreements/{id}", "/v1/agreements/norrtalje-bus"),
     (
@@ -938,6 +944,21 @@ const READS: [(&str, &str); 10] = [
         "/v1/agreements/norrtalje-bus/events",
     ),
     ("/v1/directory", "/v1/directory"),
+    (
+        "/v1/agreements/{id}/bundle",
+        "/v1/agreements/norrkoping-barn-och-unga/bundle",
+    ),
+    ("/v1/log/key", "/v1/log/key"),
+    ("/v1/log/checkpoint", "/v1/log/checkpoint"),
+    (
+        "/v1/log/proof/inclusion",
+        "/v1/log/proof/inclusion?index=3&size=10",
+    ),
+    (
+        "/v1/log/proof/consistency",
+        "/v1/log/proof/consistency?from=3&to=10",
+    ),
+    ("/v1/log/records", "/v1/log/records?from=0&to=2"),
 ];
 
 #[tokio::test]
@@ -947,7 +968,9 @@ async fn a_read_token_guards_every_read_and_nothing_else() {
         .as_object()
         .unwrap()
         .iter()
-        .filter(|(_, item)| item["get"]["tags"][0] == "read")
+        .filter(|(_, item)| {
+            ["read", "log"].contains(&item["get"]["tags"][0].as_str().unwrap_or(""))
+        })
         .map(|(path, _)| path.clone())
         .collect();
     assert_eq!(
@@ -1124,4 +1147,313 @@ async fn the_document_lists_exactly_the_routes_served() {
             "{template}"
         );
     }
+}
+
+// --- the transparency log ---------------------------------------------------------------------
+
+impl Fixture {
+    /// POST a JSON body, checking the answer against the document.
+    async fn post_json(&self, template: &str, uri: &str, body: &Value) -> Answer {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(uri)
+            .header("content-type", "application/json")
+            .body(Body::from(serde_json::to_vec(body).unwrap()))
+            .unwrap();
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec();
+        let answer = Answer {
+            status,
+            content_type,
+            body,
+        };
+        conforms(&self.doc, template, "post", &answer);
+        answer
+    }
+
+    /// The served verifier key, checked against the log's own.
+    async fn log_key(&self) -> overens_log::VerifierKey {
+        let answer = self.get("/v1/log/key", "/v1/log/key").await;
+        assert_eq!(answer.status, 200, "{}", answer.text());
+        let body = answer.json();
+        let key: overens_log::VerifierKey = body["verifier_key"].as_str().unwrap().parse().unwrap();
+        assert_eq!(&key, log_signer().verifier_key());
+        assert_eq!(body["origin"], "overens.test/routes");
+        assert_eq!(body["public_key"], key.key().to_string());
+        assert_eq!(body["key_id"], format!("{:08x}", key.key_id()));
+        key
+    }
+
+    /// The served checkpoint, verified with the served key.
+    async fn checkpoint(&self) -> overens_log::Checkpoint {
+        let key = self.log_key().await;
+        let answer = self.get("/v1/log/checkpoint", "/v1/log/checkpoint").await;
+        assert_eq!(answer.status, 200, "{}", answer.text());
+        assert_eq!(answer.content_type, "text/plain; charset=utf-8");
+        let checkpoint = overens_log::Checkpoint::parse_and_verify_with(&answer.text(), &key)
+            .unwrap_or_else(|e| panic!("the checkpoint does not verify: {e}"));
+        assert_eq!(checkpoint.origin, "overens.test/routes");
+        checkpoint
+    }
+
+    /// The records `from..to` as served, one line each.
+    async fn records(&self, query: &str) -> Vec<String> {
+        let answer = self
+            .get("/v1/log/records", &format!("/v1/log/records{query}"))
+            .await;
+        assert_eq!(answer.status, 200, "{}", answer.text());
+        assert_eq!(answer.content_type, "application/x-ndjson");
+        answer.text().lines().map(str::to_owned).collect()
+    }
+
+    async fn inclusion(&self, query: &str) -> overens_log::InclusionProof {
+        let answer = self
+            .get(
+                "/v1/log/proof/inclusion",
+                &format!("/v1/log/proof/inclusion?{query}"),
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{}", answer.text());
+        // The served JSON is exactly the proof type auditors read (no unknown fields).
+        serde_json::from_slice(&answer.body).unwrap()
+    }
+
+    async fn consistency(&self, query: &str) -> overens_log::ConsistencyProof {
+        let answer = self
+            .get(
+                "/v1/log/proof/consistency",
+                &format!("/v1/log/proof/consistency?{query}"),
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{}", answer.text());
+        serde_json::from_slice(&answer.body).unwrap()
+    }
+}
+
+/// A new party registered by the examples' registrar: an append any log accepts.
+fn registration(head: overens_core::domain::StreamHead, n: u32) -> Envelope {
+    let key = SecretKey::from_text(
+        &std::fs::read_to_string(examples().join("keys/registrar.key")).unwrap(),
+    )
+    .unwrap();
+    let event = overens_core::Event::PartyRegistered(overens_core::event::PartyRegistered {
+        party: format!("ny-part-{n}").parse().unwrap(),
+        name: format!("Ny part {n}"),
+    });
+    UnsignedEnvelope::new(
+        EventId::v7(1_795_000_000_000 + u64::from(n), [9; 10]),
+        StreamId::Directory,
+        head.next_seq,
+        head.prev,
+        "2026-11-20T10:00:00Z".parse().unwrap(),
+        key.public(),
+        &event,
+    )
+    .sign(&key)
+}
+
+#[tokio::test]
+async fn the_checkpoint_verifies_with_the_served_key() {
+    let f = fixture(None).await;
+    let checkpoint = f.checkpoint().await;
+    assert_eq!(checkpoint.size, 97);
+    assert_eq!(f.store.tree_head(97).await, Ok(checkpoint.root));
+    // The root is the root of the example log's lines, computed from scratch.
+    let log = std::fs::read_to_string(examples().join("log.jsonl")).unwrap();
+    let leaves: Vec<_> = log
+        .lines()
+        .map(|l| overens_log::leaf_hash(l.as_bytes()))
+        .collect();
+    assert_eq!(
+        checkpoint.root,
+        overens_log::MemoryHashes::from_leaves(&leaves).root()
+    );
+}
+
+#[tokio::test]
+async fn inclusion_proofs_of_served_records_verify_against_the_checkpoint() {
+    let f = fixture(None).await;
+    let checkpoint = f.checkpoint().await;
+    // The records, in pages, are the example log byte for byte.
+    let log = std::fs::read_to_string(examples().join("log.jsonl")).unwrap();
+    let mut served = f.records("?from=0&to=40").await;
+    served.extend(f.records("?from=40").await);
+    assert_eq!(served, log.lines().collect::<Vec<_>>());
+    assert_eq!(
+        f.records("").await,
+        served,
+        "the default is the whole checkpoint"
+    );
+    assert!(f.records("?from=97").await.is_empty());
+    assert!(f.records("?from=5&to=5").await.is_empty());
+
+    for index in [0u64, 1, 47, 63, 64, 95, 96] {
+        let line = &served[index as usize];
+        let leaf = overens_log::leaf_hash(line.as_bytes());
+        let proof = f.inclusion(&format!("index={index}&size=97")).await;
+        assert_eq!((proof.index, proof.size), (index, 97));
+        proof
+            .verify(&leaf, &checkpoint.root)
+            .unwrap_or_else(|e| panic!("record {index}: {e}"));
+        // Without a size, the latest checkpoint's.
+        assert_eq!(f.inclusion(&format!("index={index}")).await, proof);
+        // In a smaller tree, against that tree's root.
+        if index < 50 {
+            let small = f.inclusion(&format!("index={index}&size=50")).await;
+            let root = f.store.tree_head(50).await.unwrap();
+            assert_eq!(small.verify(&leaf, &root), Ok(()));
+            assert!(small.verify(&leaf, &checkpoint.root).is_err());
+        }
+    }
+}
+
+#[tokio::test]
+async fn appends_are_in_the_next_checkpoint_and_checkpoints_are_consistent() {
+    let f = fixture(None).await;
+    let old = f.checkpoint().await;
+    let first_head = f.state.head(&StreamId::Directory);
+    let mut head = first_head;
+    let mut appended = Vec::new();
+    for n in 0..3 {
+        let envelope = registration(head, n);
+        head = overens_core::domain::StreamHead {
+            next_seq: envelope.seq + 1,
+            prev: envelope.hash(),
+        };
+        let answer = f
+            .post_json(
+                "/v1/streams/directory/events",
+                "/v1/streams/directory/events",
+                &serde_json::to_value(&envelope).unwrap(),
+            )
+            .await;
+        assert_eq!(answer.status, 201, "{}", answer.text());
+        let result = answer.json();
+        let index = result["indexes"][0].as_u64().unwrap();
+        assert_eq!(index, 97 + u64::from(n));
+        let checkpoint_size = result["checkpoint_size"].as_u64().unwrap();
+        assert!(index < checkpoint_size, "{result}");
+        appended.push((index, checkpoint_size));
+    }
+    let new = f.checkpoint().await;
+    assert_eq!(new.size, 100);
+    assert!(appended.iter().all(|(_, size)| *size <= new.size));
+
+    // The old checkpoint is a prefix of the new one.
+    let proof = f
+        .consistency(&format!("from={}&to={}", old.size, new.size))
+        .await;
+    assert_eq!((proof.old_size, proof.new_size), (97, 100));
+    proof
+        .verify(&old.root, &new.root)
+        .unwrap_or_else(|e| panic!("not consistent: {e}"));
+    assert_eq!(
+        f.consistency("from=97").await,
+        proof,
+        "`to` defaults to the latest"
+    );
+    // A root that is not the old checkpoint's does not verify.
+    assert!(proof.verify(&new.root, &new.root).is_err());
+
+    // Each appended record is proved in the new checkpoint, and in the one its answer named.
+    let records = f.records("?from=97").await;
+    assert_eq!(records.len(), 3);
+    for ((index, size), line) in appended.iter().zip(&records) {
+        let leaf = overens_log::leaf_hash(line.as_bytes());
+        let proof = f
+            .inclusion(&format!("index={index}&size={}", new.size))
+            .await;
+        assert_eq!(proof.verify(&leaf, &new.root), Ok(()), "record {index}");
+        let then = f.inclusion(&format!("index={index}&size={size}")).await;
+        let root = f.store.tree_head(*size).await.unwrap();
+        assert_eq!(
+            then.verify(&leaf, &root),
+            Ok(()),
+            "record {index} in {size}"
+        );
+    }
+    // A repeat is answered with a checkpoint that holds it, too.
+    let again = f
+        .post_json(
+            "/v1/streams/directory/events",
+            "/v1/streams/directory/events",
+            &serde_json::to_value(registration(first_head, 0)).unwrap(),
+        )
+        .await;
+    assert_eq!(again.status, 200, "{}", again.text());
+    assert_eq!(again.json()["checkpoint_size"], 100);
+}
+
+#[tokio::test]
+async fn log_queries_beyond_the_checkpoint_or_malformed_are_refused() {
+    let f = fixture(None).await;
+    let inclusion = "/v1/log/proof/inclusion";
+    let consistency = "/v1/log/proof/consistency";
+    let records = "/v1/log/records";
+    for (template, uri) in [
+        (inclusion, "/v1/log/proof/inclusion?index=0&size=98"),
+        (
+            inclusion,
+            "/v1/log/proof/inclusion?index=0&size=18446744073709551615",
+        ),
+        (consistency, "/v1/log/proof/consistency?from=1&to=98"),
+        (consistency, "/v1/log/proof/consistency?from=98"),
+        (records, "/v1/log/records?from=98"),
+        (records, "/v1/log/records?from=0&to=98"),
+    ] {
+        let problem = f.get(template, uri).await.problem(404, "beyond-checkpoint");
+        assert!(
+            problem["detail"].as_str().unwrap().contains("size 97"),
+            "{problem}"
+        );
+    }
+    for (template, uri) in [
+        (inclusion, "/v1/log/proof/inclusion"),
+        (inclusion, "/v1/log/proof/inclusion?size=5"),
+        (inclusion, "/v1/log/proof/inclusion?index=97"),
+        (inclusion, "/v1/log/proof/inclusion?index=5&size=5"),
+        (inclusion, "/v1/log/proof/inclusion?index=0&size=0"),
+        (inclusion, "/v1/log/proof/inclusion?index=-1"),
+        (inclusion, "/v1/log/proof/inclusion?index=01"),
+        (inclusion, "/v1/log/proof/inclusion?index=1&index=2"),
+        (inclusion, "/v1/log/proof/inclusion?index=x"),
+        (consistency, "/v1/log/proof/consistency"),
+        (consistency, "/v1/log/proof/consistency?from=10&to=5"),
+        (consistency, "/v1/log/proof/consistency?from=1.5"),
+        (records, "/v1/log/records?from=10&to=5"),
+        (records, "/v1/log/records?from=+1"),
+    ] {
+        f.get(template, uri).await.problem(400, "invalid-query");
+    }
+}
+
+/// The document describes the log routes and the new problem type.
+#[tokio::test]
+async fn the_log_routes_are_documented() {
+    let f = fixture(None).await;
+    for path in [
+        "/v1/log/key",
+        "/v1/log/checkpoint",
+        "/v1/log/proof/inclusion",
+        "/v1/log/proof/consistency",
+        "/v1/log/records",
+    ] {
+        assert_eq!(f.doc["paths"][path]["get"]["tags"][0], "log", "{path}");
+    }
+    assert!(
+        overens_server::PROBLEM_TYPES
+            .iter()
+            .any(|(name, status, _)| *name == "beyond-checkpoint" && *status == 404)
+    );
+    let append = &f.doc["components"]["schemas"]["AppendResult"]["properties"];
+    assert!(append["checkpoint_size"].is_object(), "{append}");
 }

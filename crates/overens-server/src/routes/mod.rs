@@ -1,5 +1,6 @@
 //! The routes, one module per area; each handler carries its OpenAPI description.
 
+pub(crate) mod bundle;
 pub(crate) mod events;
 pub(crate) mod health;
 pub(crate) mod log;
