@@ -26,7 +26,8 @@ pub enum ReplayError {
     Tampered { index: u64, what: String },
     #[error(
         "the stored Merkle tree (table `nodes`) has root {stored} at size {size}, but the \
-         verified records give root {computed}: its nodes were altered"
+         verified records give root {computed}: its nodes were altered (the table is derived \
+         from the records: docs/operations.md says how to rebuild it)"
     )]
     TreeMismatch {
         size: u64,

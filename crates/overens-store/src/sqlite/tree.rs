@@ -95,9 +95,8 @@ pub(crate) fn damage(conn: &Connection, len: u64) -> Result<Option<String>, Stor
     };
     Ok(Some(format!(
         "the nodes table holds {count} hashes ({ids}), but a tree of {len} records has \
-         {expected} (ids 0 to {}); it was edited or truncated behind the store's back \
-         (rebuild the store from an export: `overens export`, then `overens import` into a \
-         new data directory)",
+         {expected} (ids 0 to {}); it was edited or truncated behind the store's back (it is \
+         derived from the records: docs/operations.md says how to rebuild it)",
         expected.saturating_sub(1)
     )))
 }

@@ -61,15 +61,25 @@ pub(crate) fn run(args: &ServeArgs) -> Result<String, CliError> {
 }
 
 async fn serve_dir(dir: &Path, args: &ServeArgs, demo: bool) -> Result<(), CliError> {
-    let (store, replayed) = open(dir, &args.trust, args.init).await?;
-    say(&render::replay_summary(&render::ReplaySummary::of(
-        &replayed,
-    )));
     let origin = args
         .origin
         .clone()
         .or_else(|| demo.then(|| "overens/demo".to_owned()));
-    let signer = log_signer(dir, origin.as_deref())?;
+    // The log's key is checked before a long replay when the directory holds a store (a
+    // mistyped --origin fails at once); a new directory gets its key once it has a store.
+    let early = if DataDir::new(dir).store_path().is_file() {
+        Some(log_signer(dir, origin.as_deref())?)
+    } else {
+        None
+    };
+    let (store, replayed) = open(dir, &args.trust, args.init).await?;
+    say(&render::replay_summary(&render::ReplaySummary::of(
+        &replayed,
+    )));
+    let signer = match early {
+        Some(signer) => signer,
+        None => log_signer(dir, origin.as_deref())?,
+    };
     say(&format!("log key: {}\n", signer.verifier_key()));
 
     let listener = tokio::net::TcpListener::bind(&args.listen)
@@ -103,6 +113,8 @@ async fn serve_dir(dir: &Path, args: &ServeArgs, demo: bool) -> Result<(), CliEr
     };
     let (router, _openapi) = api(AppState::new(pipeline, limits, args.read_token.clone()));
 
+    // Installed before the server says it listens, so an early SIGTERM stops it cleanly.
+    let shutdown = shutdown_signal();
     let mut ready = format!("listening on http://{addr}\n");
     if demo {
         ready.push_str(&demo::urls(&format!("http://{}", reachable(addr))));
@@ -120,7 +132,7 @@ async fn serve_dir(dir: &Path, args: &ServeArgs, demo: bool) -> Result<(), CliEr
         "serving"
     );
     serve(listener, router, async {
-        shutdown_signal().await;
+        shutdown.await;
         tracing::info!("shutting down: answering the requests in flight");
     })
     .await
