@@ -274,8 +274,8 @@ fn an_agreement_lives_through_two_versions_and_a_restart() {
         forums: vec![
             Forum {
                 id: slug("styrgrupp"),
-                definition,
-                representatives: seats,
+                definition: definition.into(),
+                representatives: seats.into_iter().map(Into::into).collect(),
             }
             .into(),
         ],

@@ -375,27 +375,27 @@ fn content_validates() {
         forums: vec![
             Arc::new(Forum {
                 id: slug("barnsamverket"),
-                definition: definition(Some(rotating_chair())),
+                definition: Arc::new(definition(Some(rotating_chair()))),
                 representatives: vec![
-                    Representative {
+                    Arc::new(Representative {
                         id: slug("socialchef"),
                         party: slug("norrkopings-kommun"),
                         role: "socialchef".into(),
                         name: None,
                         adjunct: false,
-                    },
-                    Representative {
+                    }),
+                    Arc::new(Representative {
                         id: slug("polis"),
                         party: slug("region-ostergotland"),
                         role: "kommunpolis".into(),
                         name: Some("Cecilia Ek".into()),
                         adjunct: true,
-                    },
+                    }),
                 ],
             }),
             Arc::new(Forum {
                 id: slug("bus-styrgrupp"),
-                definition: definition(None),
+                definition: Arc::new(definition(None)),
                 representatives: vec![],
             }),
         ],

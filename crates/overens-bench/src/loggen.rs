@@ -519,7 +519,7 @@ impl<'w> AgreementScript<'w> {
             }
             58..=69 if !draft.forums.is_empty() => {
                 let f = &draft.forums[self.e.rng.below(draft.forums.len())];
-                let mut definition = f.definition.clone();
+                let mut definition = ForumDefinition::clone(&f.definition);
                 if definition.tasks.len() < 5 {
                     definition
                         .tasks

@@ -34,9 +34,9 @@ pub(crate) struct ChildReport {
     pub timeline_entries: usize,
     /// JSON bytes of every version's content, as if each version kept a whole copy.
     pub version_content_json_bytes: usize,
-    /// JSON bytes of the contents as held: every distinct section and forum (versions and
-    /// drafts share the ones no change touched) once, and each distinct content's title,
-    /// preamble and parties once.
+    /// JSON bytes of the contents as held: every distinct section, forum definition and
+    /// seat (versions and drafts share the ones no change touched) once, and each distinct
+    /// content's title, preamble and parties once.
     pub held_content_json_bytes: usize,
     pub draft_json_bytes: usize,
 }
@@ -66,7 +66,7 @@ pub(crate) struct ReplayRun {
     /// JSON bytes of version contents per event, as if each version kept a whole copy.
     pub version_content_json_bytes_per_event: f64,
     /// JSON bytes per event of the contents (versions and drafts) as held, each shared
-    /// section, forum and content counted once.
+    /// part counted once.
     pub held_content_json_bytes_per_event: f64,
 }
 
@@ -95,6 +95,7 @@ pub(crate) fn child(path: &Path, registrars: &[String]) -> Result<ChildReport, S
         let mut held_bytes = 0;
         let (mut contents, mut sections, mut forums) =
             (HashSet::new(), HashSet::new(), HashSet::new());
+        let (mut definitions, mut seats) = (HashSet::new(), HashSet::new());
         for a in replayed.state.agreements() {
             versions += a.versions.len();
             timeline_entries += a.timeline.len();
@@ -121,7 +122,15 @@ pub(crate) fn child(path: &Path, registrars: &[String]) -> Result<ChildReport, S
                     .iter()
                     .filter(|f| forums.insert(Arc::as_ptr(f)))
                 {
-                    held_bytes += json_len(&**f);
+                    held_bytes += json_len(&f.id);
+                    if definitions.insert(Arc::as_ptr(&f.definition)) {
+                        held_bytes += json_len(&*f.definition);
+                    }
+                    for r in f.representatives.iter() {
+                        if seats.insert(Arc::as_ptr(r)) {
+                            held_bytes += json_len(&**r);
+                        }
+                    }
                 }
             }
         }

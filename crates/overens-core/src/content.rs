@@ -10,11 +10,12 @@ use crate::jcs;
 
 /// Title, parties, sections, and forums with their representatives: the state that draft
 /// changes fold into, sealed as a version by `RevisionProposed`.
-///
-/// Sections and forums sit behind an `Arc`, so a clone of a content shares them: the
-/// versions of an agreement and its draft keep one copy of each section and forum that no
-/// draft change touched. They serialise as the values they point to, so the JSON (and the
-/// hash) is that of plain lists; change one in place with `Arc::make_mut` (copy on write).
+//
+// (Not in the doc comment above, which is the OpenAPI description.) Sections and forums (and
+// inside a forum its definition and seats) sit behind an `Arc`, so a clone of a content
+// shares them: the versions of an agreement and its draft keep one copy of each part that no
+// draft change touched. They serialise as the values they point to, so the JSON (and the
+// hash) is exactly that of plain values; change one with `Arc::make_mut` (copy on write).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -75,13 +76,17 @@ pub struct Section {
 }
 
 /// A forum set up by the agreement, with its seats.
+// The definition and each seat sit behind an `Arc` too: a seat change copies the forum's
+// list of pointers, not its definition and every other seat.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Forum {
     pub id: ForumId,
-    pub definition: ForumDefinition,
-    pub representatives: Vec<Representative>,
+    #[cfg_attr(feature = "openapi", schema(value_type = ForumDefinition))]
+    pub definition: Arc<ForumDefinition>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Representative>))]
+    pub representatives: Vec<Arc<Representative>>,
 }
 
 /// What a forum is for and how it works; `ForumRevised` replaces it whole.

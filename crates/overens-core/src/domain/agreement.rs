@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::directory::{Directory, non_empty};
 use super::timeline::Timeline;
-use super::{Actor, Rejection, Stamp};
+use super::{Actor, Rejection, Stamp, StreamHead};
 use crate::content::{Content, Forum, Representative, Section};
 use crate::crypto::{Digest32, PublicKey};
 use crate::event::Event;
@@ -33,6 +33,9 @@ pub struct Agreement {
     pub requests: Vec<Arc<RenegotiationRequest>>,
     pub termination: Option<Termination>,
     pub timeline: Timeline,
+    /// What the stream's next event must sign against (see [`super::State::head`]).
+    #[serde(skip)]
+    pub(super) head: StreamHead,
 }
 
 /// A sealed version: its content and everything that happened to it.
@@ -41,7 +44,7 @@ pub struct Agreement {
 pub struct Version {
     pub number: u32,
     pub content_hash: Digest32,
-    /// Shared with the draft it sealed and, section by section, with the other versions.
+    // Shared with the draft it sealed and, section by section, with the other versions.
     #[cfg_attr(feature = "openapi", schema(value_type = Content))]
     pub content: Arc<Content>,
     pub proposal: Proposal,
@@ -221,6 +224,7 @@ impl Agreement {
             requests: Vec::new(),
             termination: None,
             timeline: Timeline::new(),
+            head: StreamHead::EMPTY,
         }
     }
 
@@ -343,7 +347,7 @@ impl Agreement {
                 let forum = draft
                     .forum(&e.forum)
                     .ok_or_else(|| Rejection::UnknownForum(e.forum.clone()))?;
-                if forum.definition == e.definition {
+                if *forum.definition == e.definition {
                     return Err(Rejection::NoChange {
                         what: format!("revising forum `{}`", e.forum),
                     });
@@ -579,24 +583,24 @@ impl Agreement {
             Event::SectionRemoved(e) => self.draft_mut().sections.retain(|s| s.id != e.section),
             Event::ForumEstablished(e) => self.draft_mut().forums.push(Arc::new(Forum {
                 id: e.forum.clone(),
-                definition: e.definition.clone(),
+                definition: Arc::new(e.definition.clone()),
                 representatives: Vec::new(),
             })),
             Event::ForumRevised(e) => {
                 if let Some(forum) = self.draft_mut().forum_mut(&e.forum) {
-                    forum.definition = e.definition.clone();
+                    forum.definition = Arc::new(e.definition.clone());
                 }
             }
             Event::ForumDissolved(e) => self.draft_mut().forums.retain(|f| f.id != e.forum),
             Event::RepresentativeAdded(e) => {
                 if let Some(forum) = self.draft_mut().forum_mut(&e.forum) {
-                    forum.representatives.push(Representative {
+                    forum.representatives.push(Arc::new(Representative {
                         id: e.representative.clone(),
                         party: e.party.clone(),
                         role: e.role.clone(),
                         name: e.name.clone(),
                         adjunct: e.adjunct,
-                    });
+                    }));
                 }
             }
             Event::RepresentativeRemoved(e) => {
@@ -673,7 +677,8 @@ impl Agreement {
                 unreachable!("kept out of agreement streams by verification")
             }
         }
-        let summary = super::summary::summarise(directory, event);
+        let mut summary = super::summary::summarise(directory, event);
+        summary.shrink_to_fit();
         self.timeline.push(TimelineEntry {
             stamp,
             seq: stamp.seq,

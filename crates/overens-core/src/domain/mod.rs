@@ -7,7 +7,6 @@ mod rejection;
 mod summary;
 mod timeline;
 
-use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -66,16 +65,20 @@ impl StreamHead {
 
 /// The fold of the whole global log.
 ///
-/// Cloning is cheap: the directory and each agreement sit behind an `Arc` and are copied
-/// only when an event changes them while another clone still holds them, and an
-/// agreement's copy is shallow (its versions, contents and timeline are shared, see
-/// [`Agreement`]). So a reader can keep an immutable snapshot while appends go on, and a
-/// failed batch is undone by putting back the clone taken before it.
+/// Cloning is cheap, whatever the size of the log: the directory sits behind an `Arc`, the
+/// agreements in a persistent map (`imbl::OrdMap`, a B-tree whose nodes clones share), and
+/// each agreement behind an `Arc` again. A change copies only what another clone still
+/// holds on its way: the map's nodes on the path to the agreement (O(log n) pointers), the
+/// agreement's top level (its versions, contents and timeline stay shared, see
+/// [`Agreement`]), and the parts the event changes. So a reader can keep an immutable
+/// snapshot while appends go on, and a failed batch is undone by putting back the clone
+/// taken before it.
 #[derive(Debug, Clone)]
 pub struct State {
     directory: Arc<Directory>,
-    agreements: BTreeMap<AgreementId, Arc<Agreement>>,
-    heads: Arc<HashMap<StreamId, StreamHead>>,
+    directory_head: StreamHead,
+    /// In id order; an agreement stream's head is kept with its agreement.
+    agreements: imbl::OrdMap<Arc<AgreementId>, Arc<Agreement>>,
     records: u64,
 }
 
@@ -84,8 +87,8 @@ impl State {
     pub fn new(registrars: impl IntoIterator<Item = PublicKey>) -> Self {
         State {
             directory: Arc::new(Directory::new(registrars)),
-            agreements: BTreeMap::new(),
-            heads: Arc::new(HashMap::new()),
+            directory_head: StreamHead::EMPTY,
+            agreements: imbl::OrdMap::new(),
             records: 0,
         }
     }
@@ -103,7 +106,14 @@ impl State {
     }
 
     pub fn head(&self, stream: &StreamId) -> StreamHead {
-        self.heads.get(stream).copied().unwrap_or(StreamHead::EMPTY)
+        match stream {
+            StreamId::Directory => self.directory_head,
+            // An agreement stream starts with `AgreementDrafted`: no agreement, no events.
+            StreamId::Agreement(id) => self
+                .agreements
+                .get(id)
+                .map_or(StreamHead::EMPTY, |a| a.head),
+        }
     }
 
     /// How many log records have been applied.
@@ -181,23 +191,28 @@ impl State {
             at: event.at(),
         };
         let signer = event.signer();
-        match (event.stream(), event.event()) {
-            (StreamId::Directory, e) => Arc::make_mut(&mut self.directory).evolve(e, signer, stamp),
-            (StreamId::Agreement(id), e) => {
-                if let Event::AgreementDrafted(drafted) = e {
-                    let drafted = Agreement::drafted(id.clone(), drafted, stamp);
-                    self.agreements.insert(id.clone(), Arc::new(drafted));
-                }
-                if let Some(agreement) = self.agreements.get_mut(id) {
-                    Arc::make_mut(agreement).evolve(&self.directory, e, signer, stamp);
-                }
-            }
-        }
         let head = StreamHead {
             next_seq: event.seq() + 1,
             prev: event.hash(),
         };
-        Arc::make_mut(&mut self.heads).insert(event.stream().clone(), head);
+        match (event.stream(), event.event()) {
+            (StreamId::Directory, e) => {
+                Arc::make_mut(&mut self.directory).evolve(e, signer, stamp);
+                self.directory_head = head;
+            }
+            (StreamId::Agreement(id), e) => {
+                if let Event::AgreementDrafted(drafted) = e {
+                    let drafted = Agreement::drafted(id.clone(), drafted, stamp);
+                    self.agreements
+                        .insert(Arc::new(id.clone()), Arc::new(drafted));
+                }
+                if let Some(agreement) = self.agreements.get_mut(id) {
+                    let agreement = Arc::make_mut(agreement);
+                    agreement.evolve(&self.directory, e, signer, stamp);
+                    agreement.head = head;
+                }
+            }
+        }
         self.records += 1;
     }
 

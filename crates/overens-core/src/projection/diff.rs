@@ -1,6 +1,8 @@
 //! A structured diff between two versions: parties, sections (with a word diff), forums and
 //! their representatives.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
@@ -196,13 +198,13 @@ fn diff_forums(old: &Content, new: &Content) -> Vec<ForumDiff> {
         out.push(ForumDiff::Added {
             forum: n.id.clone(),
             name: n.definition.name.clone(),
-            representatives: n.representatives.clone(),
+            representatives: n.representatives.iter().map(|r| (**r).clone()).collect(),
         });
     }
     out
 }
 
-fn forum_changes(old: &Forum, new: &Forum) -> ForumDiff {
+fn forum_changes<'a>(old: &'a Forum, new: &'a Forum) -> ForumDiff {
     let (o, n) = (&old.definition, &new.definition);
     let fields = [
         field("name", &o.name, &n.name),
@@ -214,8 +216,8 @@ fn forum_changes(old: &Forum, new: &Forum) -> ForumDiff {
     .into_iter()
     .flatten()
     .collect();
-    let find = |list: &'_ [Representative], r: &Representative| {
-        list.iter().find(|x| x.id == r.id).cloned()
+    let find = |list: &'a [Arc<Representative>], r: &Representative| {
+        list.iter().map(|x| &**x).find(|x| x.id == r.id)
     };
     ForumDiff::Changed {
         forum: new.id.clone(),
@@ -225,18 +227,20 @@ fn forum_changes(old: &Forum, new: &Forum) -> ForumDiff {
             .representatives
             .iter()
             .filter(|r| find(&old.representatives, r).is_none())
-            .cloned()
+            .map(|r| (**r).clone())
             .collect(),
         representatives_removed: old
             .representatives
             .iter()
             .filter(|r| find(&new.representatives, r).is_none())
-            .cloned()
+            .map(|r| (**r).clone())
             .collect(),
         representatives_changed: old
             .representatives
             .iter()
-            .filter_map(|r| find(&new.representatives, r).and_then(|n| field(r.id.as_str(), r, &n)))
+            .filter_map(|r| {
+                find(&new.representatives, r).and_then(|n| field(r.id.as_str(), &**r, n))
+            })
             .collect(),
     }
 }

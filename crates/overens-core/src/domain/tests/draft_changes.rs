@@ -460,7 +460,7 @@ fn a_forum_is_established_without_seats() {
         .draft
         .forum(&fid("styrgrupp"))
         .expect("established");
-    assert_eq!(forum.definition, def);
+    assert_eq!(*forum.definition, def);
     assert!(forum.representatives.is_empty());
 }
 
@@ -563,7 +563,7 @@ fn a_revised_forum_gets_the_whole_new_definition_and_keeps_its_seats() {
         .draft
         .forum(&fid("barnsamverket"))
         .expect("forum");
-    assert_eq!(forum.definition, def);
+    assert_eq!(*forum.definition, def);
     assert_eq!(forum.representatives, seats_before);
     assert_eq!(forum.representatives.len(), 2);
 }
@@ -643,7 +643,7 @@ fn a_seat_is_added_for_a_party_of_the_draft() {
         .forum(&fid("barnsamverket"))
         .expect("forum");
     assert_eq!(
-        forum.representatives.last(),
+        forum.representatives.last().map(|r| &**r),
         Some(&Representative {
             id: rid("polis"),
             party: polis(),

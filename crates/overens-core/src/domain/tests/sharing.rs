@@ -59,15 +59,22 @@ fn versions_share_the_sections_and_forums_no_draft_change_touched() {
 }
 
 #[test]
-fn a_seat_change_copies_only_its_forum_and_leaves_the_version() {
+fn a_seat_change_copies_only_its_forum_s_pointers_and_leaves_the_version() {
     let mut w = given_proposed();
     let before = w.agreement().version(1).expect("v1").content.forums[0].clone();
     w.given(&anna(), seat("barnsamverket", "skolchef", &kommun(), true));
     let a = w.agreement();
     let v1 = a.version(1).expect("v1");
     assert!(Arc::ptr_eq(&v1.content.forums[0], &before));
-    assert_eq!(v1.content.forums[0].representatives.len(), 2);
-    assert_eq!(a.draft.forums[0].representatives.len(), 3);
+    let (old, new) = (&v1.content.forums[0], &a.draft.forums[0]);
+    assert!(!Arc::ptr_eq(old, new));
+    assert_eq!(old.representatives.len(), 2);
+    assert_eq!(new.representatives.len(), 3);
+    // The definition and the two seats that stayed are shared, not copied.
+    assert!(Arc::ptr_eq(&old.definition, &new.definition));
+    for (o, n) in old.representatives.iter().zip(&new.representatives) {
+        assert!(Arc::ptr_eq(o, n));
+    }
     assert_eq!(v1.content.hash(), v1.content_hash);
 }
 
@@ -133,4 +140,42 @@ fn every_entry_by_one_signer_points_at_one_actor() {
         assert!(Arc::ptr_eq(&entry.by, &by_anna[0].by));
     }
     assert!(Arc::ptr_eq(&a.versions[0].proposal.by, &by_anna[0].by));
+}
+
+#[test]
+fn a_reader_s_clone_shares_every_agreement_an_event_does_not_touch() {
+    let mut w = given();
+    let other = aid("annan-overenskommelse");
+    w.given_in(
+        &stream_of(&other),
+        &cia(),
+        drafted("En annan överenskommelse", &[region(), kommun()]),
+    );
+    let reader = w.state.clone();
+    w.given(&anna(), section("ny", "Ny", "Ny text."));
+
+    let same = |id| {
+        std::ptr::eq(
+            reader.agreement(id).expect("drafted"),
+            w.state.agreement(id).expect("drafted"),
+        )
+    };
+    assert!(same(&other));
+    assert!(!same(&barn_och_unga()));
+    // Each stream's head moved only in the state that took the event.
+    assert_eq!(
+        reader.head(&stream_of(&other)),
+        w.state.head(&stream_of(&other))
+    );
+    assert_eq!(
+        reader.head(&agreement_stream()).next_seq + 1,
+        w.state.head(&agreement_stream()).next_seq
+    );
+    assert_eq!(reader.len() + 1, w.state.len());
+    let ids: Vec<_> = w.state.agreements().map(|a| a.id.to_string()).collect();
+    assert_eq!(
+        ids,
+        ["annan-overenskommelse", "barn-och-unga"],
+        "in id order"
+    );
 }
