@@ -28,6 +28,9 @@ pub(crate) struct ChildReport {
     pub rss_after: u64,
     /// The process's peak resident memory (`VmHWM`).
     pub peak_rss: u64,
+    /// Live heap bytes before the replay and after it (state and id set held).
+    pub heap_before: u64,
+    pub heap_after: u64,
     pub agreements: usize,
     /// What the projections hold, to see what dominates their memory.
     pub versions: usize,
@@ -58,8 +61,11 @@ pub(crate) struct ReplayRun {
     /// Mean cores busy during the replay (CPU time / wall time).
     pub replay_cores_busy: f64,
     pub peak_rss_mib: f64,
-    /// (resident after − resident before) / events: the projections and id set per event.
+    /// (resident after − resident before) / events: the projections and id set per event,
+    /// plus what the allocator keeps of the replay's freed memory.
     pub projection_bytes_per_event: f64,
+    /// (live heap after − live heap before) / events: what the projections and id set hold.
+    pub projection_heap_bytes_per_event: f64,
     pub store_mib: f64,
     pub versions: usize,
     pub timeline_entries: usize,
@@ -83,6 +89,7 @@ pub(crate) fn child(path: &Path, registrars: &[String]) -> Result<ChildReport, S
     runtime.block_on(async {
         let store = SqliteStore::open(path, SqliteOptions::default()).map_err(|e| e.to_string())?;
         let rss_before = crate::mem::rss();
+        let heap_before = crate::mem::live_heap();
         let cpu_before = crate::mem::process_cpu_s();
         let started = Instant::now();
         let replayed = replay_store(&store, State::new(trust), &mut |_, _| {})
@@ -91,6 +98,7 @@ pub(crate) fn child(path: &Path, registrars: &[String]) -> Result<ChildReport, S
         let seconds = started.elapsed().as_secs_f64();
         let cpu_seconds = crate::mem::process_cpu_s() - cpu_before;
         let rss_after = crate::mem::rss();
+        let heap_after = crate::mem::live_heap();
         let (mut versions, mut timeline_entries, mut content_bytes, mut draft_bytes) = (0, 0, 0, 0);
         let mut held_bytes = 0;
         let (mut contents, mut sections, mut forums) =
@@ -147,6 +155,8 @@ pub(crate) fn child(path: &Path, registrars: &[String]) -> Result<ChildReport, S
             rss_before,
             rss_after,
             peak_rss: crate::mem::peak_rss(),
+            heap_before,
+            heap_after,
             agreements: replayed.state.agreements().count(),
         };
         drop(replayed);
@@ -253,6 +263,9 @@ pub(crate) fn run(
         replay_per_cpu_s: report.records as f64 / report.cpu_seconds.max(1e-9),
         replay_cores_busy: report.cpu_seconds / report.seconds.max(1e-9),
         peak_rss_mib: report.peak_rss as f64 / 1048576.0,
+        projection_heap_bytes_per_event: report.heap_after.saturating_sub(report.heap_before)
+            as f64
+            / events as f64,
         projection_bytes_per_event: report.rss_after.saturating_sub(report.rss_before) as f64
             / events as f64,
         store_mib: store_bytes as f64 / 1048576.0,
