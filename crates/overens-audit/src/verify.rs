@@ -368,7 +368,7 @@ pub fn verify_bundle(
             Failure::new(check, &here, e)
         })?;
         state
-            .apply(Recorded {
+            .apply_logged(Recorded {
                 index: record.index,
                 recorded_at: record.recorded_at,
                 event: &verified,

@@ -187,8 +187,9 @@ impl Replayer {
             return Err(error(Defect::DuplicateId(id)));
         }
         let event = verified.map_err(|e| error(e.into()))?;
+        // A record void at its place (see `State::apply_logged`) is part of the log too.
         self.state
-            .apply(Recorded {
+            .apply_logged(Recorded {
                 index,
                 recorded_at,
                 event: &event,

@@ -688,6 +688,17 @@ impl Agreement {
         });
     }
 
+    /// A void record of this agreement's stream: a line in the timeline, nothing else.
+    pub(super) fn record_void(&mut self, void: &super::VoidRecord) {
+        self.timeline.push(TimelineEntry {
+            stamp: void.stamp,
+            seq: void.stamp.seq,
+            event_type: void.event_type,
+            by: Arc::clone(&void.by),
+            summary: format!("void, no effect: {}", void.reason),
+        });
+    }
+
     /// The draft to change: copied first (its top level: title, preamble, parties and the
     /// pointers to sections and forums) if a version or a snapshot still shares it.
     fn draft_mut(&mut self) -> &mut Content {

@@ -79,7 +79,36 @@ pub struct State {
     directory_head: StreamHead,
     /// In id order; an agreement stream's head is kept with its agreement.
     agreements: imbl::OrdMap<Arc<AgreementId>, Arc<Agreement>>,
+    /// The heads of agreement streams that hold only void records (a void
+    /// `AgreementDrafted`): no agreement, but the chain has moved on.
+    void_streams: imbl::OrdMap<Arc<AgreementId>, StreamHead>,
+    /// Every void record, in log order (see [`State::apply_logged`]).
+    voids: Arc<Vec<VoidRecord>>,
     records: u64,
+}
+
+/// What a record read from the log did: took effect, or was void at its place in the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    Effective,
+    Void(Rejection),
+}
+
+/// A record that holds its place in the log and its stream's chain but has no effect: an
+/// agreement event whose signer's key was revoked earlier in the global order than the
+/// event itself. Only a log with several writers can hold one (see [`State::apply_logged`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VoidRecord {
+    pub stamp: Stamp,
+    pub stream: StreamId,
+    #[serde(rename = "type")]
+    pub event_type: &'static str,
+    #[cfg_attr(feature = "openapi", schema(value_type = Actor))]
+    pub by: Arc<Actor>,
+    /// The broken rule's stable name (`revoked-key`).
+    pub rule: &'static str,
+    pub reason: String,
 }
 
 impl State {
@@ -89,6 +118,8 @@ impl State {
             directory: Arc::new(Directory::new(registrars)),
             directory_head: StreamHead::EMPTY,
             agreements: imbl::OrdMap::new(),
+            void_streams: imbl::OrdMap::new(),
+            voids: Arc::new(Vec::new()),
             records: 0,
         }
     }
@@ -109,11 +140,20 @@ impl State {
         match stream {
             StreamId::Directory => self.directory_head,
             // An agreement stream starts with `AgreementDrafted`: no agreement, no events.
-            StreamId::Agreement(id) => self
-                .agreements
-                .get(id)
-                .map_or(StreamHead::EMPTY, |a| a.head),
+            StreamId::Agreement(id) => match self.agreements.get(id) {
+                Some(agreement) => agreement.head,
+                None => self
+                    .void_streams
+                    .get(id)
+                    .copied()
+                    .unwrap_or(StreamHead::EMPTY),
+            },
         }
+    }
+
+    /// The void records so far, in log order.
+    pub fn voids(&self) -> &[VoidRecord] {
+        &self.voids
     }
 
     /// How many log records have been applied.
@@ -205,6 +245,7 @@ impl State {
                     let drafted = Agreement::drafted(id.clone(), drafted, stamp);
                     self.agreements
                         .insert(Arc::new(id.clone()), Arc::new(drafted));
+                    self.void_streams.remove(id);
                 }
                 if let Some(agreement) = self.agreements.get_mut(id) {
                     let agreement = Arc::make_mut(agreement);
@@ -241,11 +282,79 @@ impl State {
         Ok(())
     }
 
-    /// `decide`, then `evolve`: the one way to grow a state.
+    /// `decide`, then `evolve`: the one way to grow a state with a new event.
     pub fn apply(&mut self, record: Recorded<'_>) -> Result<(), Rejection> {
         self.decide(record.event)?;
         self.evolve(record);
         Ok(())
+    }
+
+    /// Applies a record read from the global log (replay, audit, following a log that
+    /// several servers write). Like [`State::apply`], except for one case: an agreement
+    /// event whose chain is right but whose signer's key was revoked *earlier in the global
+    /// order* is void: it keeps its place in the log and moves its stream's chain on, shows
+    /// in the agreement's timeline and in [`State::voids`], and changes nothing else.
+    ///
+    /// Why only that case: with several writers (EventStoreDB), each decides against the
+    /// log as far as it has read it, and a stream's own order is guarded by the store
+    /// (optimistic concurrency on the stream), so what can come between a decision and the
+    /// place the event takes in the global order is only other streams' records. Agreement
+    /// rules read one other stream, the directory, and the only directory change that can
+    /// turn an accepted agreement event into a refused one is a revocation of its signer
+    /// (registrations and enrolments only add). The global order decides, the same way on
+    /// every server and in every later replay. A single writer (the SQLite store's
+    /// sequencer) decides every event against the log before it, so it never writes one.
+    pub fn apply_logged(&mut self, record: Recorded<'_>) -> Result<Applied, Rejection> {
+        match self.decide(record.event) {
+            Ok(()) => {
+                self.evolve(record);
+                Ok(Applied::Effective)
+            }
+            Err(rejection @ Rejection::RevokedKey { .. })
+                if matches!(record.event.stream(), StreamId::Agreement(_)) =>
+            {
+                self.void(record, &rejection);
+                Ok(Applied::Void(rejection))
+            }
+            Err(rejection) => Err(rejection),
+        }
+    }
+
+    fn void(&mut self, record: Recorded<'_>, rejection: &Rejection) {
+        let event = record.event;
+        let StreamId::Agreement(id) = event.stream() else {
+            return;
+        };
+        let stamp = Stamp {
+            index: record.index,
+            seq: event.seq(),
+            recorded_at: record.recorded_at,
+            at: event.at(),
+        };
+        let head = StreamHead {
+            next_seq: event.seq() + 1,
+            prev: event.hash(),
+        };
+        let void = VoidRecord {
+            stamp,
+            stream: event.stream().clone(),
+            event_type: event.event().type_name(),
+            by: self.directory.actor(event.signer()),
+            rule: rejection.rule(),
+            reason: rejection.to_string(),
+        };
+        match self.agreements.get_mut(id) {
+            Some(agreement) => {
+                let agreement = Arc::make_mut(agreement);
+                agreement.record_void(&void);
+                agreement.head = head;
+            }
+            None => {
+                self.void_streams.insert(Arc::new(id.clone()), head);
+            }
+        }
+        Arc::make_mut(&mut self.voids).push(void);
+        self.records += 1;
     }
 }
 

@@ -13,4 +13,5 @@ mod renegotiation;
 mod sharing;
 mod signatures;
 mod termination;
+mod void;
 mod withdrawal;
