@@ -81,8 +81,27 @@ impl Replayer {
         }
     }
 
+    /// Goes on from a replay already done: its state, every event id it saw and its last
+    /// record's time (following a log that grows, after replaying what it held).
+    pub fn resume(
+        state: State,
+        ids: HashSet<EventId>,
+        last_recorded_at: Option<Timestamp>,
+    ) -> Self {
+        Replayer {
+            state,
+            last_recorded_at,
+            ids,
+        }
+    }
+
     pub fn state(&self) -> &State {
         &self.state
+    }
+
+    /// Every event id folded so far.
+    pub fn ids(&self) -> &HashSet<EventId> {
+        &self.ids
     }
 
     pub fn into_state(self) -> State {

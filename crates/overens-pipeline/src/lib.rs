@@ -6,6 +6,7 @@ mod datadir;
 mod error;
 mod pipeline;
 mod replay;
+mod shared;
 mod transfer;
 
 pub use datadir::{DataDir, DataDirError};

@@ -54,11 +54,11 @@ pub struct Snapshot {
     pub checkpoint: Option<SignedCheckpoint>,
 }
 
-struct Job {
-    events: Vec<VerifiedEvent>,
+pub(crate) struct Job {
+    pub(crate) events: Vec<VerifiedEvent>,
     /// The server's clock when the append arrived: what `at` is compared with.
-    received: Timestamp,
-    reply: oneshot::Sender<Result<Appended, AppendError>>,
+    pub(crate) received: Timestamp,
+    pub(crate) reply: oneshot::Sender<Result<Appended, AppendError>>,
 }
 
 /// The one way events enter a store while it is served.
@@ -109,6 +109,59 @@ impl<S: EventStore> Pipeline<S> {
             Some((signer, first)),
             options,
         ))
+    }
+
+    /// Starts the sequencer for a log that several servers write (an EventStoreDB/KurrentDB
+    /// store): appends are decided against the log as followed so far and written with the
+    /// store's per-stream optimistic concurrency, and the projections grow only by
+    /// following the store's global order, every record re-verified (see `shared.rs`). An
+    /// append is answered once this server has folded it. `replayed` must be the replay of
+    /// exactly what `store` held; with a signer, every fold publishes a signed checkpoint
+    /// (servers sharing one log should share its key: ed25519 signatures are deterministic,
+    /// so they then publish identical checkpoints).
+    pub fn start_shared(
+        store: Arc<S>,
+        replayed: Replayed,
+        signer: Option<LogSigner>,
+        options: PipelineOptions,
+    ) -> Result<Self, overens_log::CheckpointError> {
+        let checkpoint = match &signer {
+            Some(signer) => Some(signer.sign(replayed.state.len(), replayed.root)?),
+            None => None,
+        };
+        let snapshot = Snapshot {
+            len: replayed.state.len(),
+            state: replayed.state.clone(),
+            checkpoint,
+        };
+        let log_key = signer.as_ref().map(|s| s.verifier_key().clone());
+        let (publish, published) = watch::channel(snapshot);
+        let (jobs, queue) = mpsc::channel(options.max_group.max(1) * 4);
+        let sequencer = crate::shared::SharedSequencer {
+            store: store.clone(),
+            replayer: overens_core::Replayer::resume(
+                replayed.state,
+                replayed.ids,
+                replayed.last_recorded_at,
+            ),
+            tree: replayed.tree,
+            clock: options.clock.clone(),
+            max_skew: options.max_skew,
+            max_group: options.max_group.max(1),
+            publish,
+            signer,
+            waiting: Default::default(),
+            failed: None,
+        };
+        tokio::spawn(sequencer.run(queue));
+        Ok(Pipeline {
+            store,
+            jobs,
+            published,
+            options_clock: options.clock,
+            max_skew: options.max_skew,
+            log_key,
+        })
     }
 
     fn launch(

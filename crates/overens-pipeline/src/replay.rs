@@ -47,6 +47,8 @@ pub struct Replayed {
     /// The RFC 9162 root of the tree of all records: computed from the verified leaves and
     /// equal to the stored tree's root.
     pub root: Digest32,
+    /// The right edge of that tree: enough to go on growing it (following a shared log).
+    pub tree: CompactRange,
     pub elapsed: Duration,
 }
 
@@ -64,7 +66,8 @@ pub async fn replay_store<S: EventStore>(
     progress: Progress<'_>,
 ) -> Result<Replayed, ReplayError> {
     let started = Instant::now();
-    let (replayer, root) = replay_into(store, Replayer::new(state), progress).await?;
+    let (replayer, tree) = replay_into(store, Replayer::new(state), progress).await?;
+    let root = tree.root();
     let records = replayer.state().len();
     let last_recorded_at = replayer.last_recorded_at();
     let (state, ids) = replayer.into_parts();
@@ -74,13 +77,14 @@ pub async fn replay_store<S: EventStore>(
         records,
         last_recorded_at,
         root,
+        tree,
         elapsed: started.elapsed(),
     })
 }
 
 /// Folds every stored record into `replayer` with every check of [`replay_store`]: the
-/// one way a stored log is read back, by replay and by import alike. Returns the root of
-/// the verified records' tree, once it is known to be the stored tree's root too.
+/// one way a stored log is read back, by replay and by import alike. Returns the verified
+/// records' tree, once its root is known to be the stored tree's root too.
 ///
 /// Chunks are read and checked (rows against their bytes, signatures) on blocking threads,
 /// several ahead, while this task folds the chunks before them in log order; the first
@@ -89,7 +93,7 @@ pub(crate) async fn replay_into<S: EventStore>(
     store: &S,
     mut replayer: Replayer,
     progress: Progress<'_>,
-) -> Result<(Replayer, Digest32), ReplayError> {
+) -> Result<(Replayer, CompactRange), ReplayError> {
     let total = store.len().await?;
     let mut tree = CompactRange::new();
     let mut read = 0u64;
@@ -139,13 +143,13 @@ pub(crate) async fn replay_into<S: EventStore>(
         }
         progress(next, total);
     }
-    let root = check_tree(store, &tree).await?;
-    Ok((replayer, root))
+    check_tree(store, &tree).await?;
+    Ok((replayer, tree))
 }
 
 /// The stored tree must have the root of the leaves just verified: a `nodes` table edited
 /// behind the store's back would otherwise sign, and prove, another log.
-async fn check_tree<S: EventStore>(
+pub(crate) async fn check_tree<S: EventStore>(
     store: &S,
     tree: &CompactRange,
 ) -> Result<Digest32, ReplayError> {
@@ -164,7 +168,7 @@ async fn check_tree<S: EventStore>(
 /// One stored record after its row checks and signature check.
 // Nearly every record is `Verified`: boxing it would cost an allocation per record.
 #[allow(clippy::large_enum_variant)]
-enum Checked {
+pub(crate) enum Checked {
     Verified {
         index: u64,
         recorded_at: Timestamp,
@@ -182,7 +186,7 @@ enum Checked {
 
 /// Checks each stored row against its own bytes and verifies its envelope (`verify_strict`
 /// on keys decompressed once per thread). Stops at the first row that fails a row check.
-fn check_chunk(stored: Vec<StoredRecord>) -> Vec<Result<Checked, ReplayError>> {
+pub(crate) fn check_chunk(stored: Vec<StoredRecord>) -> Vec<Result<Checked, ReplayError>> {
     let mut out = Vec::with_capacity(stored.len());
     for s in stored {
         let checked = check_row(s);

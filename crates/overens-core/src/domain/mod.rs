@@ -109,6 +109,9 @@ pub struct VoidRecord {
     /// The broken rule's stable name (`revoked-key`).
     pub rule: &'static str,
     pub reason: String,
+    /// What `decide` said of it at its place in the log.
+    #[serde(skip)]
+    pub rejection: Rejection,
 }
 
 impl State {
@@ -342,6 +345,7 @@ impl State {
             by: self.directory.actor(event.signer()),
             rule: rejection.rule(),
             reason: rejection.to_string(),
+            rejection: rejection.clone(),
         };
         match self.agreements.get_mut(id) {
             Some(agreement) => {

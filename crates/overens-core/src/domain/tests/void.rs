@@ -53,7 +53,11 @@ fn an_event_placed_after_its_signer_s_revocation_is_void() {
     assert_eq!(w.agreement().draft, draft);
     assert_eq!(w.agreement().timeline.len(), timeline + 1);
     let last = w.agreement().timeline.iter().last().expect("an entry");
-    assert!(last.summary.starts_with("void, no effect: key"), "{}", last.summary);
+    assert!(
+        last.summary.starts_with("void, no effect: key"),
+        "{}",
+        last.summary
+    );
     assert_eq!(last.stamp.index, len);
     let voids = w.state.voids();
     assert_eq!(voids.len(), 1);
