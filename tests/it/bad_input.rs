@@ -346,7 +346,7 @@ fn catalogue(w: &World) -> Vec<Case> {
     let nested = format!("{}{}", "[".repeat(300), "]".repeat(300));
     add(
         Case::post("deeply nested JSON", events.clone(), nested.into_bytes())
-            .expect(400, "malformed"),
+            .expect(422, "limit-exceeded"),
     );
     add(Case::post(
         "seq as a string",
@@ -1068,12 +1068,19 @@ fn bad_inputs_get_their_documented_problem_and_change_nothing() {
         "nothing was appended"
     );
     // Every problem a client can cause here is in the catalogue (the read token's
-    // `unauthorized` is tested in serve.rs; `store-failed` and `internal` need a broken
-    // server).
+    // `unauthorized` is tested in serve.rs, `request-timeout` and `too-many-requests` in
+    // limits.rs; `store-failed` and `internal` need a broken server).
+    let elsewhere = [
+        "unauthorized",
+        "request-timeout",
+        "too-many-requests",
+        "store-failed",
+        "internal",
+    ];
     let causable: BTreeSet<&str> = PROBLEM_TYPES
         .iter()
         .map(|(k, ..)| *k)
-        .filter(|k| !["unauthorized", "store-failed", "internal"].contains(k))
+        .filter(|k| !elsewhere.contains(k))
         .collect();
     assert_eq!(types, causable);
     // The server survived all of it.

@@ -29,6 +29,11 @@ pub enum AppendError {
     },
     #[error("event id {0} is already used by another event")]
     IdReused(EventId),
+    #[error("event {position} of the batch: {exceeded}")]
+    Limit {
+        position: usize,
+        exceeded: crate::LimitExceeded,
+    },
     #[error(transparent)]
     Store(StoreError),
 }

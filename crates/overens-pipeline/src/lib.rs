@@ -4,6 +4,7 @@
 
 mod datadir;
 mod error;
+mod limits;
 mod pipeline;
 mod replay;
 mod shared;
@@ -11,6 +12,7 @@ mod transfer;
 
 pub use datadir::{DataDir, DataDirError};
 pub use error::AppendError;
+pub use limits::{AppendLimits, LimitExceeded};
 pub use pipeline::{Pipeline, PipelineOptions, Snapshot};
 pub use replay::{Progress, ReplayError, Replayed, replay_store};
 pub use transfer::{ExportError, ImportError, ImportSummary, export, import};

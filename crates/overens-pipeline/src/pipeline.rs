@@ -21,6 +21,8 @@ pub struct PipelineOptions {
     pub max_skew: Option<chrono::Duration>,
     /// The most appends decided and committed together.
     pub max_group: usize,
+    /// How much one append may add (new appends only; replay ignores them).
+    pub limits: crate::AppendLimits,
 }
 
 impl Default for PipelineOptions {
@@ -29,6 +31,7 @@ impl Default for PipelineOptions {
             clock: Arc::new(system_clock),
             max_skew: Some(chrono::Duration::minutes(5)),
             max_group: 1024,
+            limits: crate::AppendLimits::default(),
         }
     }
 }
@@ -38,6 +41,7 @@ impl std::fmt::Debug for PipelineOptions {
         f.debug_struct("PipelineOptions")
             .field("max_skew", &self.max_skew)
             .field("max_group", &self.max_group)
+            .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
 }
@@ -68,6 +72,7 @@ pub struct Pipeline<S: EventStore> {
     published: watch::Receiver<Snapshot>,
     options_clock: Clock,
     max_skew: Option<chrono::Duration>,
+    limits: crate::AppendLimits,
     log_key: Option<VerifierKey>,
 }
 
@@ -148,6 +153,7 @@ impl<S: EventStore> Pipeline<S> {
             clock: options.clock.clone(),
             max_skew: options.max_skew,
             max_group: options.max_group.max(1),
+            limits: options.limits,
             publish,
             signer,
             waiting: Default::default(),
@@ -160,6 +166,7 @@ impl<S: EventStore> Pipeline<S> {
             published,
             options_clock: options.clock,
             max_skew: options.max_skew,
+            limits: options.limits,
             log_key,
         })
     }
@@ -188,6 +195,7 @@ impl<S: EventStore> Pipeline<S> {
             clock: options.clock.clone(),
             max_skew: options.max_skew,
             max_group: options.max_group.max(1),
+            limits: options.limits,
             publish,
             failed: None,
             signer,
@@ -199,6 +207,7 @@ impl<S: EventStore> Pipeline<S> {
             published,
             options_clock: options.clock,
             max_skew: options.max_skew,
+            limits: options.limits,
             log_key,
         }
     }
@@ -236,6 +245,9 @@ impl<S: EventStore> Pipeline<S> {
             let verified = envelope
                 .verify()
                 .map_err(|error| AppendError::Envelope { position, error })?;
+            self.limits
+                .check_payload(&verified)
+                .map_err(|exceeded| AppendError::Limit { position, exceeded })?;
             events.push(verified);
         }
         let stream = events[0].stream().clone();
@@ -267,6 +279,7 @@ struct Sequencer<S: EventStore> {
     clock: Clock,
     max_skew: Option<chrono::Duration>,
     max_group: usize,
+    limits: crate::AppendLimits,
     publish: watch::Sender<Snapshot>,
     failed: Option<StoreError>,
     /// The log's key: signs one checkpoint per commit group.
@@ -435,6 +448,9 @@ impl<S: EventStore> Sequencer<S> {
             return Outcome::Answered(Err(AppendError::InvalidBatch(
                 "an event id appears twice in the batch".into(),
             )));
+        }
+        if let Err((position, exceeded)) = self.limits.check_batch(&self.state, events) {
+            return Outcome::Answered(Err(AppendError::Limit { position, exceeded }));
         }
         let start = self.state.len();
         let applied = self

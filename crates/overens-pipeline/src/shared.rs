@@ -35,6 +35,7 @@ pub(crate) struct SharedSequencer<S: EventStore> {
     pub(crate) clock: overens_store::sqlite::Clock,
     pub(crate) max_skew: Option<chrono::Duration>,
     pub(crate) max_group: usize,
+    pub(crate) limits: crate::AppendLimits,
     pub(crate) publish: watch::Sender<Snapshot>,
     pub(crate) signer: Option<LogSigner>,
     /// Written appends waiting to be folded, by their last index.
@@ -300,6 +301,9 @@ impl<S: EventStore> SharedSequencer<S> {
                 "an event id appears twice in the batch".into(),
             ));
         }
+        self.limits
+            .check_batch(scratch, events)
+            .map_err(|(position, exceeded)| AppendError::Limit { position, exceeded })?;
         // Provisional places: the store gives the real ones; the rules read no index.
         let start = scratch.len();
         let recorded_at: Timestamp = (self.clock)();

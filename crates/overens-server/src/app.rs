@@ -16,6 +16,10 @@ pub struct Limits {
     pub max_batch: usize,
     /// How long one request may take.
     pub request_timeout: Duration,
+    /// The deepest nesting of arrays and objects a request body may have.
+    pub max_json_depth: usize,
+    /// How many requests are served at once; more are answered 429 at once.
+    pub max_concurrent: usize,
 }
 
 impl Default for Limits {
@@ -24,6 +28,10 @@ impl Default for Limits {
             max_body: 1 << 20,
             max_batch: 256,
             request_timeout: Duration::from_secs(30),
+            // An envelope nests 6 levels at most (payload → forum definition → chair →
+            // turns → parties); 32 leaves room and keeps parsers' recursion shallow.
+            max_json_depth: 32,
+            max_concurrent: 256,
         }
     }
 }

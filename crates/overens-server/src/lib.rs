@@ -2,12 +2,16 @@
 //! of who agreed to what and when, served from immutable snapshots of the projections.
 
 mod app;
+mod guard;
 mod openapi;
+mod pages;
 mod problem;
 mod routes;
 
 pub use app::{AppState, Limits};
 pub use openapi::api;
+/// The HTML pages' routes: served by the router from `api`, not in its OpenAPI document.
+pub use pages::PATHS as PAGE_ROUTES;
 pub use problem::{ApiError, PROBLEM_TYPES, Problem};
 
 use std::future::Future;

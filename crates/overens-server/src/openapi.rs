@@ -5,7 +5,6 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Extension};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -139,6 +138,8 @@ async fn openapi_json(Extension(Document(text)): Extension<Document>) -> Respons
 /// its OpenAPI document, which `/openapi.json` serves.
 pub fn api(app: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
     let limits = app.limits().clone();
+    // The HTML pages (not part of the API, so not in the document).
+    let pages = crate::pages::router(app.clone());
     // Every route is registered with `routes!`, which adds the handler to the router and
     // its annotation to the document in one step; a test checks that the two list the same
     // methods and paths.
@@ -178,11 +179,12 @@ pub fn api(app: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
     describe_responses(&mut openapi);
     let text = serde_json::to_vec(&openapi).unwrap_or_else(|_| b"{}".to_vec());
     let router = router
+        .merge(pages)
         .layer(Extension(Document(text.into())))
         .layer(DefaultBodyLimit::max(limits.max_body))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            limits.request_timeout,
+        .layer(axum::middleware::from_fn_with_state(
+            crate::guard::Guard::new(limits.max_concurrent, limits.request_timeout),
+            crate::guard::guard,
         ))
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)

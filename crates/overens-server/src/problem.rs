@@ -67,6 +67,11 @@ pub const PROBLEM_TYPES: &[(&str, u16, &str)] = &[
         "This route does not take that method",
     ),
     (
+        "request-timeout",
+        408,
+        "The request took longer than this server allows",
+    ),
+    (
         "too-large",
         413,
         "The request is larger than this server accepts",
@@ -85,6 +90,16 @@ pub const PROBLEM_TYPES: &[(&str, u16, &str)] = &[
         "clock-skew",
         422,
         "The event's `at` is too far from the server's clock",
+    ),
+    (
+        "limit-exceeded",
+        422,
+        "The request or the event crosses a limit of this server",
+    ),
+    (
+        "too-many-requests",
+        429,
+        "The server is busy with as many requests as it takes at once",
     ),
     (
         "store-failed",
@@ -235,6 +250,11 @@ impl From<AppendError> for ApiError {
             }
             AppendError::InvalidBatch(_) => ApiError::new("invalid-batch", error.to_string()),
             AppendError::IdReused(_) => ApiError::new("id-reused", error.to_string()),
+            AppendError::Limit { position, exceeded } => ApiError::new(
+                "limit-exceeded",
+                format!("event {position} of the batch: {exceeded}"),
+            )
+            .with(json!({ "position": position, "limit": exceeded.limit })),
             AppendError::Store(e) => store(e),
         }
     }

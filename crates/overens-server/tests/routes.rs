@@ -1139,6 +1139,20 @@ async fn the_document_lists_exactly_the_routes_served() {
             }
         }
     }
+    // The HTML pages are served (GET only) and are not part of the API's document.
+    let pages: BTreeSet<(String, String)> = overens_server::PAGE_ROUTES
+        .iter()
+        .map(|path| ("get".to_owned(), (*path).to_owned()))
+        .collect();
+    assert!(
+        pages.is_subset(&served),
+        "every page route is served: {served:?}"
+    );
+    assert!(
+        pages.is_disjoint(&documented),
+        "no page route is documented"
+    );
+    let served: BTreeSet<_> = served.difference(&pages).cloned().collect();
     assert_eq!(served, documented);
     // And the routes this work adds are among them.
     for (template, _) in READS {

@@ -336,6 +336,33 @@ pub(crate) struct ServeArgs {
     /// The largest request body accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     pub(crate) max_body: usize,
+    /// The most events in one append request.
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub(crate) max_batch: usize,
+    /// The deepest nesting of arrays and objects in a request body.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub(crate) max_json_depth: usize,
+    /// The longest string in an event's payload (section text, names…), in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024)]
+    pub(crate) max_string_bytes: usize,
+    /// The most parties one agreement may have.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub(crate) max_parties: usize,
+    /// The most sections in one agreement's draft.
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub(crate) max_sections: usize,
+    /// The most forums in one agreement's draft.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub(crate) max_forums: usize,
+    /// The most seats (representatives) in one forum.
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub(crate) max_representatives: usize,
+    /// How many requests are served at once; more get 429 at once.
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub(crate) max_concurrent: usize,
+    /// How long one request may take before it is answered 408.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub(crate) request_timeout_seconds: u64,
     /// The log's name: the first line of every signed checkpoint and the name of the log's
     /// key, e.g. `example.org/agreements` (no spaces or `+`). Recorded in DIR/log.pub on
     /// first start (default `overens/<directory name>`); a different name later is refused.

@@ -134,8 +134,18 @@ async fn append(
         ),
         other => ApiError::new("malformed", other.body_text()),
     })?;
-    // serde_json stops at 128 levels of nesting, so deeply nested input is refused, not a
-    // stack overflow.
+    // Checked before parsing, so a deep body costs one pass over its bytes and no
+    // recursion (serde_json would refuse it at 128 levels anyway).
+    let depth = json_depth(&body);
+    if depth > app.limits().max_json_depth {
+        return Err(ApiError::new(
+            "limit-exceeded",
+            format!(
+                "the body nests {depth} levels deep; at most {}",
+                app.limits().max_json_depth
+            ),
+        ));
+    }
     let value: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::new("malformed", format!("not JSON: {e}")))?;
     let values = match value {
@@ -228,4 +238,47 @@ pub(crate) async fn head_agreement(
     Path(agreement): Path<String>,
 ) -> Result<Json<Head>, ApiError> {
     Ok(head_of(&app, agreement_stream(&agreement)?))
+}
+
+/// The deepest nesting of arrays and objects in `body`, brackets inside strings not
+/// counted. Exact for JSON; for anything else, a bound that parsing then refuses.
+fn json_depth(body: &[u8]) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for &byte in body {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_depth;
+
+    #[test]
+    fn depth_counts_brackets_outside_strings_only() {
+        assert_eq!(json_depth(b"{}"), 1);
+        assert_eq!(json_depth(br#"{"a":[1,{"b":[]}]}"#), 4);
+        assert_eq!(json_depth(br#"{"a":"[[[{{{\"[["}"#), 1);
+        assert_eq!(json_depth(br#"{"a":"\\","b":[[]]}"#), 3);
+        assert_eq!(json_depth(b"12"), 0);
+        assert_eq!(json_depth("[".repeat(100).as_bytes()), 100);
+    }
 }

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use overens_pipeline::{DataDir, LogSigner, Pipeline, PipelineOptions, Replayed};
+use overens_pipeline::{AppendLimits, DataDir, LogSigner, Pipeline, PipelineOptions, Replayed};
 use overens_server::{AppState, Limits, api, serve, shutdown_signal};
 use overens_store::sqlite::system_clock;
 use overens_store::{SqliteOptions, SqliteStore};
@@ -96,6 +96,13 @@ async fn serve_dir(dir: &Path, args: &ServeArgs, demo: bool) -> Result<(), CliEr
     let options = PipelineOptions {
         clock: Arc::new(system_clock),
         max_skew: Some(chrono::Duration::seconds(i64::from(args.max_skew_seconds))),
+        limits: AppendLimits {
+            max_string_bytes: args.max_string_bytes,
+            max_parties: args.max_parties,
+            max_sections: args.max_sections,
+            max_forums: args.max_forums,
+            max_representatives: args.max_representatives,
+        },
         ..PipelineOptions::default()
     };
     let log_len = replayed.state.len();
@@ -109,7 +116,10 @@ async fn serve_dir(dir: &Path, args: &ServeArgs, demo: bool) -> Result<(), CliEr
         })?;
     let limits = Limits {
         max_body: args.max_body,
-        ..Limits::default()
+        max_batch: args.max_batch,
+        request_timeout: Duration::from_secs(args.request_timeout_seconds.max(1)),
+        max_json_depth: args.max_json_depth,
+        max_concurrent: args.max_concurrent,
     };
     let (router, _openapi) = api(AppState::new(pipeline, limits, args.read_token.clone()));
 
