@@ -408,6 +408,22 @@ fn a_read_token_guards_reads_but_not_health() {
     let (status, agreements) = server.get_with("/v1/agreements", Some("s3cret"));
     assert_eq!(status, 200, "{agreements}");
     assert_eq!(server.get_ok("/healthz")["status"], "ok");
+    // Neither the token nor the log's secret key is ever printed (one log line per
+    // request, failed ones included).
+    let log_key = std::fs::read_to_string(data.join("log.key")).expect("the log key");
+    let output = server.output();
+    assert!(
+        output.contains("/v1/agreements"),
+        "requests are logged: {output}"
+    );
+    assert!(
+        !output.contains("s3cret"),
+        "the read token leaked: {output}"
+    );
+    assert!(
+        !output.contains(log_key.trim()),
+        "the log's secret key leaked: {output}"
+    );
 }
 
 /// The bundle a running server serves verifies offline with `overens verify`, under the log

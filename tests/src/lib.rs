@@ -1,6 +1,8 @@
 //! Fixtures shared by the end-to-end tests.
 
 mod binary;
+pub mod campaign;
+pub mod log_audit;
 pub mod server;
 mod tiny_log;
 

@@ -45,6 +45,8 @@ pub enum BuildError {
     NotWholeLog { position: u64, index: u64 },
     #[error("cannot encode the bundle: {0}")]
     Encoding(String),
+    #[error("the log's key chain does not fit the bundle: {0}")]
+    KeyChain(String),
 }
 
 /// Builds the bundle of `agreement`.
@@ -145,6 +147,7 @@ pub fn build_bundle<'a, E: fmt::Display>(
         checkpoint: checkpoint.to_owned(),
         proofs,
         claims: Claims::of(state, folded),
+        key_chain: Vec::new(),
     })
 }
 

@@ -1,10 +1,11 @@
 //! The bundle document (format `overens-bundle/1`) and its text form.
 
 use overens_core::{AgreementId, PublicKey};
-use overens_log::InclusionProof;
+use overens_log::{InclusionProof, KeyChain};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
+use crate::build::BuildError;
 use crate::claims::Claims;
 
 /// The value of `format`: the bundle format this crate writes and verifies.
@@ -19,7 +20,10 @@ pub const FORMAT: &str = "overens-bundle/1";
 /// - `checkpoint`: a signed note (C2SP tlog-checkpoint) of the log at some size;
 /// - `proofs`: one RFC 9162 inclusion proof per record, in the same order, against that
 ///   checkpoint;
-/// - `claims`: what the server computed (versions, signatures, in-force periods).
+/// - `claims`: what the server computed (versions, signatures, in-force periods);
+/// - `key_chain`: when the log's key was rotated, every key-transition note (signed note,
+///   `overens/log-key/v1`) from the log's first key to `log_key`, in order, so an auditor who
+///   pinned an earlier key can follow the rotations offline. Absent (empty) otherwise.
 #[derive(Debug, Clone)]
 pub struct Bundle {
     pub registrars: Vec<PublicKey>,
@@ -30,6 +34,7 @@ pub struct Bundle {
     pub checkpoint: String,
     pub proofs: Vec<InclusionProof>,
     pub claims: Claims,
+    pub key_chain: Vec<String>,
 }
 
 /// The document as written: records and proofs are one compact line each.
@@ -43,9 +48,27 @@ struct Document<'a> {
     checkpoint: &'a str,
     proofs: Vec<Box<RawValue>>,
     claims: &'a Claims,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    key_chain: &'a [String],
 }
 
 impl Bundle {
+    /// The bundle with the log's key chain in it (when the key was rotated): the chain must
+    /// accept the bundle's checkpoint as signed by the bundle's log key, the key for its size.
+    pub fn with_key_chain(mut self, chain: &KeyChain) -> Result<Self, BuildError> {
+        let (_, signer) = chain
+            .verify_checkpoint(&self.checkpoint)
+            .map_err(|e| BuildError::KeyChain(e.to_string()))?;
+        if signer.to_string() != self.log_key {
+            return Err(BuildError::KeyChain(format!(
+                "the checkpoint is signed by {signer}, the bundle names {}",
+                self.log_key
+            )));
+        }
+        self.key_chain = chain.notes();
+        Ok(self)
+    }
+
     /// The bundle's JSON text: indented, with each record (its canonical bytes, verbatim)
     /// and each proof on a line of its own. Fails only if a record is not JSON text.
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
@@ -68,6 +91,7 @@ impl Bundle {
             checkpoint: &self.checkpoint,
             proofs,
             claims: &self.claims,
+            key_chain: &self.key_chain,
         };
         let mut text = serde_json::to_string_pretty(&document)?;
         text.push('\n');

@@ -20,5 +20,5 @@ mod verify;
 pub use build::{BuildError, build_bundle, bundle_from_log, tree_of};
 pub use bundle::{Bundle, FORMAT};
 pub use claims::{Claims, HeadClaim, InForcePeriod, SignatureClaim, VersionClaim};
-pub use report::{CheckpointSummary, ConsistencySummary, KeySource, Report};
+pub use report::{CheckpointSummary, ConsistencySummary, KeyRotation, KeySource, Report};
 pub use verify::{Check, Failure, Trust, verify_bundle};

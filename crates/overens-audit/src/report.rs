@@ -24,6 +24,15 @@ pub struct CheckpointSummary {
     pub root: Digest32,
 }
 
+/// One rotation of the log's key that verification followed (from the key trusted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyRotation {
+    /// The tree size from which the new key signs.
+    pub from_size: u64,
+    pub old_key: String,
+    pub new_key: String,
+}
+
 /// The auditor's older checkpoint, of which the bundle's is an extension.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConsistencySummary {
@@ -35,7 +44,11 @@ pub struct ConsistencySummary {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
     pub agreement: AgreementId,
+    /// The key that signed the checkpoint.
     pub log_key: String,
+    /// The key rotations followed from the trusted key to `log_key`, in order (empty: the
+    /// trusted key signed it).
+    pub key_rotations: Vec<KeyRotation>,
     pub log_key_source: KeySource,
     pub registrars: Vec<PublicKey>,
     pub registrars_source: KeySource,
@@ -79,6 +92,27 @@ impl Report {
             self.log_key,
             source(self.log_key_source)
         );
+        if let Some(first) = self.key_rotations.first() {
+            let _ = writeln!(
+                out,
+                "  key chain   from {}, {} rotation{} followed, each signed by the key before \
+                 it:",
+                first.old_key,
+                self.key_rotations.len(),
+                if self.key_rotations.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            );
+            for r in &self.key_rotations {
+                let _ = writeln!(
+                    out,
+                    "              from size {}: {}",
+                    r.from_size, r.new_key
+                );
+            }
+        }
         let _ = writeln!(
             out,
             "  registrars  {} key{} ({})",

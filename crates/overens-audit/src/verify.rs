@@ -9,8 +9,8 @@ use overens_core::envelope::EnvelopeError;
 use overens_core::record::LogRecord;
 use overens_core::{AgreementId, PublicKey, Recorded, State, StreamId, Timestamp};
 use overens_log::{
-    Checkpoint, CheckpointError, ConsistencyProof, InclusionProof, NoteError, SignedNote,
-    VerifierKey, leaf_hash,
+    Checkpoint, CheckpointError, ConsistencyProof, InclusionProof, KeyChain, KeyChainError,
+    KeyTransition, NoteError, SignedNote, VerifierKey, leaf_hash,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -18,7 +18,7 @@ use serde_json::value::RawValue;
 
 use crate::bundle::FORMAT;
 use crate::claims::Claims;
-use crate::report::{CheckpointSummary, ConsistencySummary, KeySource, Report};
+use crate::report::{CheckpointSummary, ConsistencySummary, KeyRotation, KeySource, Report};
 
 /// What the auditor trusts, from outside the bundle. `None` takes the bundle's own value:
 /// then the bundle is only shown to be consistent with itself, and the report says so.
@@ -26,7 +26,8 @@ use crate::report::{CheckpointSummary, ConsistencySummary, KeySource, Report};
 pub struct Trust {
     /// The registrar keys the log must have been written under (as a set).
     pub registrars: Option<Vec<PublicKey>>,
-    /// The log's verifier key, which must have signed the checkpoint.
+    /// The log's verifier key, which must have signed the checkpoint, or the key the
+    /// bundle's key chain starts from (an earlier key of the log, pinned by the auditor).
     pub log_key: Option<VerifierKey>,
 }
 
@@ -44,6 +45,9 @@ pub enum Check {
     Trust,
     /// The checkpoint is malformed or not signed by the log key.
     Checkpoint,
+    /// The bundle's chain of log keys does not lead from the trusted key: a transition not
+    /// signed by the key trusted before it, out of order, or malformed.
+    KeyChain,
     /// The log did not only grow since the auditor's older checkpoint.
     Consistency,
     /// A record is malformed, not canonical, or of a stream the bundle does not cover.
@@ -69,6 +73,7 @@ impl Check {
             Check::Format => "format",
             Check::Trust => "trust",
             Check::Checkpoint => "checkpoint",
+            Check::KeyChain => "key_chain",
             Check::Consistency => "consistency",
             Check::Record => "record",
             Check::Order => "order",
@@ -132,6 +137,8 @@ struct Document<'a> {
     checkpoint: Value,
     proofs: Vec<Value>,
     claims: Value,
+    #[serde(default)]
+    key_chain: Option<Value>,
 }
 
 fn field<T: serde::de::DeserializeOwned>(name: &str, value: Value) -> Result<T, Failure> {
@@ -143,10 +150,14 @@ fn field<T: serde::de::DeserializeOwned>(name: &str, value: Value) -> Result<T, 
 ///
 /// The checks, in order (the first failure is returned):
 /// 1. the document: `format`, every field present and well-typed, nothing else;
-/// 2. trust: the bundle's registrar keys and log key are the ones given (if given);
-/// 3. the checkpoint's signature under the log key, and its body;
-/// 4. with an old checkpoint: its signature under the same key, the same origin, and the
-///    consistency proof from its size to the bundle's (the log only grew);
+/// 2. trust: the bundle's registrar keys and log key are the ones given (if given); with a
+///    key chain, each transition from the given key on is signed by the key before it
+///    and the new one, and the bundle's log key is one the chain leads to;
+/// 3. the checkpoint's signature under the log key (with a chain: the key for its size),
+///    and its body;
+/// 4. with an old checkpoint: its signature under the same key (or the chain's key for its
+///    size), the same origin, and the consistency proof from its size to the bundle's (the
+///    log only grew);
 /// 5. one inclusion proof per record;
 /// 6. record by record: canonical JSON, stream (`directory` or this agreement), index
 ///    strictly increasing and inside the checkpoint's tree, `recorded_at` not decreasing,
@@ -197,6 +208,17 @@ pub fn verify_bundle(
     })?;
     let agreement: AgreementId = field("agreement", document.agreement)?;
     let checkpoint_text: String = field("checkpoint", document.checkpoint)?;
+    let key_chain: Option<Vec<String>> = document
+        .key_chain
+        .map(|v| field("key_chain", v))
+        .transpose()?;
+    if key_chain.as_ref().is_some_and(Vec::is_empty) {
+        return Err(Failure::new(
+            Check::Format,
+            "key_chain",
+            "an empty key chain: a bundle without key rotations has no `key_chain`",
+        ));
+    }
     let proofs = document
         .proofs
         .into_iter()
@@ -236,17 +258,21 @@ pub fn verify_bundle(
             KeySource::Bundle
         }
     };
-    let (log_key, log_key_source) = match &trust.log_key {
-        Some(given) => {
-            if *given != bundle_log_key {
+    let (chain, log_key_source) = match &trust.log_key {
+        Some(given) => match &key_chain {
+            None if *given != bundle_log_key => {
                 return Err(Failure::new(
                     Check::Trust,
                     "log_key",
-                    format!("the bundle names the log key {bundle_log_key}, you trust {given}"),
+                    format!(
+                        "the bundle names the log key {bundle_log_key}, you trust {given} (and \
+                         the bundle has no key chain leading from your key to it)"
+                    ),
                 ));
             }
-            (given.clone(), KeySource::Given)
-        }
+            None => (KeyChain::new(given.clone()), KeySource::Given),
+            Some(notes) => (follow(given, notes)?, KeySource::Given),
+        },
         None => {
             warnings.push(
                 "the log key was taken from the bundle itself: this proves only that the \
@@ -254,19 +280,50 @@ pub fn verify_bundle(
                  --log-key with the key you got from the log's operator or its witnesses."
                     .to_owned(),
             );
-            (bundle_log_key, KeySource::Bundle)
+            let chain = match &key_chain {
+                None => KeyChain::new(bundle_log_key.clone()),
+                Some(notes) => {
+                    let first = KeyTransition::open(&notes[0]).map_err(|error| {
+                        let e = KeyChainError::Transition { position: 1, error };
+                        Failure::new(Check::KeyChain, "key_chain", e)
+                    })?;
+                    follow(first.old_key(), notes)?
+                }
+            };
+            (chain, KeySource::Bundle)
         }
     };
+    if !chain.keys().iter().any(|k| k.key == bundle_log_key) {
+        return Err(Failure::new(
+            Check::Trust,
+            "log_key",
+            format!(
+                "the bundle names the log key {bundle_log_key}, which the key chain from {} \
+                 does not lead to",
+                chain.pinned()
+            ),
+        ));
+    }
 
     // 3. The checkpoint.
-    let checkpoint = Checkpoint::parse_and_verify_with(&checkpoint_text, &log_key)
-        .map_err(|e| Failure::new(Check::Checkpoint, "checkpoint", checkpoint_error(&e)))?;
+    let (checkpoint, log_key) = open_checkpoint(&chain, &checkpoint_text)
+        .map_err(|(e, _)| Failure::new(Check::Checkpoint, "checkpoint", e))?;
+    let log_key = log_key.clone();
+    if log_key != bundle_log_key {
+        return Err(Failure::new(
+            Check::Checkpoint,
+            "log_key",
+            format!(
+                "the checkpoint of size {} is signed by {log_key}, but the bundle names \
+                 {bundle_log_key}",
+                checkpoint.size
+            ),
+        ));
+    }
 
     // 4. The log only grew since the auditor's checkpoint.
     let consistency = match old_checkpoint {
-        Some((old_text, proof)) => {
-            Some(check_consistency(old_text, &proof, &log_key, &checkpoint)?)
-        }
+        Some((old_text, proof)) => Some(check_consistency(old_text, &proof, &chain, &checkpoint)?),
         None => None,
     };
 
@@ -403,9 +460,19 @@ pub fn verify_bundle(
         return Err(Failure::new(Check::Claim, path, difference));
     }
 
+    let key_rotations = chain
+        .keys()
+        .windows(2)
+        .map(|pair| KeyRotation {
+            from_size: pair[1].first_size,
+            old_key: pair[0].key.to_string(),
+            new_key: pair[1].key.to_string(),
+        })
+        .collect();
     Ok(Report {
         agreement,
         log_key: log_key.to_string(),
+        key_rotations,
         log_key_source,
         registrars,
         registrars_source,
@@ -483,10 +550,41 @@ fn check_inclusion(
         })
 }
 
+/// Follows the bundle's key chain from `pinned`.
+fn follow(pinned: &VerifierKey, notes: &[String]) -> Result<KeyChain, Failure> {
+    KeyChain::follow(pinned, notes).map_err(|e| {
+        Failure::new(
+            Check::KeyChain,
+            "key_chain",
+            format!("the bundle's key chain does not lead from {pinned}: {e}"),
+        )
+    })
+}
+
+/// A signed checkpoint under the chain. A chain of one key says what it always said; the
+/// error's flag tells a note error (the signature) from a body error.
+fn open_checkpoint<'c>(
+    chain: &'c KeyChain,
+    text: &str,
+) -> Result<(Checkpoint, &'c VerifierKey), (String, bool)> {
+    if chain.keys().len() == 1 {
+        return Checkpoint::parse_and_verify_with(text, chain.pinned())
+            .map(|checkpoint| (checkpoint, chain.pinned()))
+            .map_err(|e| (checkpoint_error(&e), matches!(e, CheckpointError::Note(_))));
+    }
+    match chain.verify_checkpoint(text) {
+        Ok(opened) => Ok(opened),
+        Err(KeyChainError::Checkpoint(e)) => {
+            Err((checkpoint_error(&e), matches!(e, CheckpointError::Note(_))))
+        }
+        Err(e) => Err((e.to_string(), true)),
+    }
+}
+
 fn check_consistency(
     old_text: &str,
     proof: &ConsistencyProof,
-    log_key: &VerifierKey,
+    chain: &KeyChain,
     new: &Checkpoint,
 ) -> Result<ConsistencySummary, Failure> {
     let at = "old checkpoint";
@@ -497,17 +595,26 @@ fn check_consistency(
             format!("not a signed checkpoint note: {e}"),
         )
     })?;
-    let old = Checkpoint::parse_and_verify_with(old_text, log_key).map_err(|e| match e {
-        CheckpointError::Note(_) => Failure::new(
-            Check::Consistency,
-            at,
-            format!(
-                "your checkpoint does not verify under the log key {log_key} that signed the \
-                 bundle's: {}",
-                checkpoint_error(&e)
-            ),
-        ),
-        other => Failure::new(Check::Input, at, other),
+    let (old, _) = open_checkpoint(chain, old_text).map_err(|(e, signature)| {
+        if !signature {
+            Failure::new(Check::Input, at, e)
+        } else if chain.keys().len() == 1 {
+            Failure::new(
+                Check::Consistency,
+                at,
+                format!(
+                    "your checkpoint does not verify under the log key {} that signed the \
+                     bundle's: {e}",
+                    chain.pinned()
+                ),
+            )
+        } else {
+            Failure::new(
+                Check::Consistency,
+                at,
+                format!("your checkpoint does not verify under the log's key chain: {e}"),
+            )
+        }
     })?;
     if old.origin != new.origin {
         return Err(Failure::new(

@@ -131,14 +131,19 @@ impl fmt::Display for VerifierKey {
 impl std::str::FromStr for VerifierKey {
     type Err = VerifierKeyError;
 
-    /// Go's `note.NewVerifier` grammar: the key ID must be 8 hex digits and match.
+    /// Go's `note.NewVerifier` grammar: the key ID must be 8 hex digits and match. Lowercase
+    /// only (Go writes `%08x`): one text form per key, as `Display` writes it.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (name, rest) = s.split_once('+').ok_or(VerifierKeyError::Format)?;
         let (id_hex, key64) = rest.split_once('+').ok_or(VerifierKeyError::Format)?;
         if !is_valid_key_name(name) {
             return Err(VerifierKeyError::InvalidKeyName(name.to_owned()));
         }
-        if id_hex.len() != 8 || !id_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if id_hex.len() != 8
+            || !id_hex
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
             return Err(VerifierKeyError::Format);
         }
         let found = u32::from_str_radix(id_hex, 16).map_err(|_| VerifierKeyError::Format)?;
@@ -325,5 +330,21 @@ impl fmt::Display for SignedNote {
             f.write_str(&sig.to_line())?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by fuzzing (target `note`): an uppercase key ID was accepted and printed back
+    /// in lowercase, two texts for one key.
+    #[test]
+    fn a_verifier_key_has_one_text_form() {
+        let lower = "overens.fuzz/log+10726a84+Ae6TpPZvjRa4Gbub65/8zfzcFBLof+5qMkwqmaHg5nFI";
+        let key: VerifierKey = lower.parse().expect("the fuzz log key");
+        assert_eq!(key.to_string(), lower);
+        let upper = "overens.fuzz/log+10726A84+Ae6TpPZvjRa4Gbub65/8zfzcFBLof+5qMkwqmaHg5nFI";
+        assert_eq!(upper.parse::<VerifierKey>(), Err(VerifierKeyError::Format));
     }
 }

@@ -8,13 +8,15 @@ mod limits;
 mod pipeline;
 mod replay;
 mod shared;
+mod stores;
 mod transfer;
 
-pub use datadir::{DataDir, DataDirError};
+pub use datadir::{DataDir, DataDirError, LogKeyRotation};
 pub use error::AppendError;
 pub use limits::{AppendLimits, LimitExceeded};
 pub use pipeline::{Pipeline, PipelineOptions, Snapshot};
 pub use replay::{Progress, ReplayError, Replayed, replay_store};
+pub use stores::AnyStore;
 pub use transfer::{ExportError, ImportError, ImportSummary, export, import};
 
-pub use overens_log::{LogSigner, SignedCheckpoint, VerifierKey};
+pub use overens_log::{KeyChain, LogSigner, SignedCheckpoint, VerifierKey};

@@ -4,8 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use overens_pipeline::{Pipeline, Snapshot};
-use overens_store::SqliteStore;
+use overens_pipeline::{AnyStore, KeyChain, Pipeline, Snapshot};
 
 /// Bounds on what one request may ask of the server.
 #[derive(Debug, Clone)]
@@ -41,29 +40,50 @@ pub struct AppState {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
 struct Inner {
-    pipeline: Pipeline<SqliteStore>,
+    pipeline: Pipeline<AnyStore>,
     limits: Limits,
     read_token: Option<String>,
+    /// The log's key chain when its key was rotated (`with_key_chain`).
+    key_chain: std::sync::OnceLock<KeyChain>,
+}
+
+impl std::fmt::Debug for Inner {
+    // The read token is a secret: a debug print says only whether there is one.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("pipeline", &self.pipeline)
+            .field("limits", &self.limits)
+            .field("read_token", &self.read_token.as_ref().map(|_| "<set>"))
+            .finish_non_exhaustive()
+    }
 }
 
 impl AppState {
-    pub fn new(
-        pipeline: Pipeline<SqliteStore>,
-        limits: Limits,
-        read_token: Option<String>,
-    ) -> Self {
+    pub fn new(pipeline: Pipeline<AnyStore>, limits: Limits, read_token: Option<String>) -> Self {
         AppState {
             inner: Arc::new(Inner {
                 pipeline,
                 limits,
                 read_token,
+                key_chain: std::sync::OnceLock::new(),
             }),
         }
     }
 
-    pub fn pipeline(&self) -> &Pipeline<SqliteStore> {
+    /// The chain of the log's keys, from its first key to the pipeline's: served at
+    /// `/v1/log/keys` and put in bundles. The first chain given holds.
+    pub fn with_key_chain(self, chain: KeyChain) -> Self {
+        let _ = self.inner.key_chain.set(chain);
+        self
+    }
+
+    /// The log's key chain, if one was given.
+    pub fn key_chain(&self) -> Option<&KeyChain> {
+        self.inner.key_chain.get()
+    }
+
+    pub fn pipeline(&self) -> &Pipeline<AnyStore> {
         &self.inner.pipeline
     }
 

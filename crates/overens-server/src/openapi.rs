@@ -156,6 +156,7 @@ pub fn api(app: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
         .routes(routes!(reads::directory))
         .routes(routes!(bundle::bundle))
         .routes(routes!(log::key))
+        .routes(routes!(log::keys))
         .routes(routes!(log::checkpoint))
         .routes(routes!(log::inclusion))
         .routes(routes!(log::consistency))

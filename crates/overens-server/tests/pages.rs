@@ -50,7 +50,7 @@ async fn fixture(token: Option<&str>) -> Fixture {
         .await
         .unwrap();
     let pipeline = Pipeline::start_signed(
-        Arc::new(store),
+        Arc::new(store.into()),
         replayed,
         LogSigner::new("overens.test/pages", SecretKey::from_seed(&[9; 32])).unwrap(),
         PipelineOptions::default(),

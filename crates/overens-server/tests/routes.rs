@@ -17,9 +17,9 @@ use overens_core::{
     AgreementId, Content, Envelope, EventId, PublicKey, SecretKey, State, StreamId, Timestamp,
     UnsignedEnvelope,
 };
-use overens_pipeline::{DataDir, LogSigner, Pipeline, PipelineOptions, import};
+use overens_pipeline::{AnyStore, DataDir, LogSigner, Pipeline, PipelineOptions, import};
 use overens_server::{AppState, Limits};
-use overens_store::{AppendEvent, EventStore, SqliteOptions, SqliteStore};
+use overens_store::{AppendEvent, EventStore, SqliteOptions};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -33,7 +33,7 @@ struct Fixture {
     doc: Value,
     /// The replayed example log: the oracle the answers are compared with.
     state: State,
-    store: Arc<SqliteStore>,
+    store: Arc<AnyStore>,
 }
 
 /// The log's own key in these tests.
@@ -65,7 +65,7 @@ async fn fixture(token: Option<&str>) -> Fixture {
         .open(&[], SqliteOptions::default(), &mut |_, _| {})
         .await
         .unwrap();
-    let store = Arc::new(store);
+    let store = Arc::new(AnyStore::from(store));
     let state = replayed.state.clone();
     let pipeline = Pipeline::start_signed(
         store.clone(),
@@ -912,7 +912,7 @@ async fn malformed_queries_are_invalid_query_problems() {
 }
 
 /// Every read route, with a valid instance of its path.
-const READS: [(&str, &str); 16] = [
+const READS: [(&str, &str); 17] = [
     ("/v1/agreements", "/v1/agreements"),
     ("/v1/agreements/{id}", "/v1/agreements/norrtalje-bus"),
     (
@@ -949,6 +949,7 @@ const READS: [(&str, &str); 16] = [
         "/v1/agreements/norrkoping-barn-och-unga/bundle",
     ),
     ("/v1/log/key", "/v1/log/key"),
+    ("/v1/log/keys", "/v1/log/keys"),
     ("/v1/log/checkpoint", "/v1/log/checkpoint"),
     (
         "/v1/log/proof/inclusion",
@@ -1456,6 +1457,7 @@ async fn the_log_routes_are_documented() {
     let f = fixture(None).await;
     for path in [
         "/v1/log/key",
+        "/v1/log/keys",
         "/v1/log/checkpoint",
         "/v1/log/proof/inclusion",
         "/v1/log/proof/consistency",

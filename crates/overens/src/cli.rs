@@ -165,6 +165,29 @@ pub(crate) enum Command {
     /// `overens verify`.
     #[command(after_help = EXIT_CODES)]
     ExportBundle(ExportBundleArgs),
+    /// The log's own key, which signs its checkpoints: rotate it.
+    #[command(subcommand)]
+    LogKey(LogKeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum LogKeyCommand {
+    /// Replace the log's key with a new one, by a transition note both keys sign.
+    ///
+    /// The server must be stopped (the store is held while rotating). The note says that
+    /// from the log's current size the new key signs its checkpoints; it is written to
+    /// DIR/log-keys/, served at /v1/log/keys and put in every audit bundle, so verifiers who
+    /// pinned the old key follow it. The old key is deleted. Prints the new verifier key
+    /// and the note. Not for a compromised key: see docs/operations.md.
+    #[command(after_help = EXIT_CODES)]
+    Rotate(LogKeyRotateArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LogKeyRotateArgs {
+    /// The data directory (stopped: no server may hold it).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -268,6 +291,16 @@ pub(crate) struct ImportArgs {
     /// The log files, in order; together they continue the stored log.
     #[arg(value_name = "FILE", required = true)]
     pub(crate) files: Vec<PathBuf>,
+    /// Where the log lives: the SQLite file in --data (the default), or an EventStoreDB /
+    /// KurrentDB cluster (`esdb://…`, see `overens serve --help`); --data then keeps the
+    /// trust anchors and the index cache.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "OVERENS_STORE",
+        hide_env_values = true
+    )]
+    pub(crate) store: Option<String>,
     #[command(flatten)]
     pub(crate) trust: TrustArgs,
 }
@@ -285,6 +318,16 @@ pub(crate) struct ExportArgs {
     /// the whole export is written.
     #[arg(long, value_name = "FILE")]
     pub(crate) out: PathBuf,
+    /// Where the log lives: the SQLite file in --data (the default), or an EventStoreDB /
+    /// KurrentDB cluster (`esdb://…`, see `overens serve --help`); --data then keeps the
+    /// trust anchors and the index cache.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "OVERENS_STORE",
+        hide_env_values = true
+    )]
+    pub(crate) store: Option<String>,
     #[command(flatten)]
     pub(crate) trust: TrustArgs,
 }
@@ -294,6 +337,16 @@ pub(crate) struct ReplayArgs {
     /// The data directory.
     #[arg(long, value_name = "DIR")]
     pub(crate) data: PathBuf,
+    /// Where the log lives: the SQLite file in --data (the default), or an EventStoreDB /
+    /// KurrentDB cluster (`esdb://…`, see `overens serve --help`); --data then keeps the
+    /// trust anchors and the index cache.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "OVERENS_STORE",
+        hide_env_values = true
+    )]
+    pub(crate) store: Option<String>,
     #[command(flatten)]
     pub(crate) trust: TrustArgs,
 }
@@ -333,6 +386,17 @@ pub(crate) struct ServeArgs {
     /// How far an event's `at` (the signer's clock) may be from this server's clock.
     #[arg(long, value_name = "N", default_value_t = 300)]
     pub(crate) max_skew_seconds: u32,
+    /// Where the log lives: the SQLite file in --data (the default), or an EventStoreDB /
+    /// KurrentDB cluster, `esdb://[USER:PASSWORD@]HOST:2113[,HOST…]?tls=true|false` (several
+    /// servers may share one cluster; --data then holds the trust anchors, the log key and
+    /// this server's index cache). Prefer the environment variable for a password.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "OVERENS_STORE",
+        hide_env_values = true
+    )]
+    pub(crate) store: Option<String>,
     /// The largest request body accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     pub(crate) max_body: usize,

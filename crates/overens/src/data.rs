@@ -3,9 +3,10 @@
 
 use std::path::Path;
 
-use overens_core::PublicKey;
-use overens_pipeline::{DataDir, DataDirError, Progress, Replayed};
+use overens_core::{PublicKey, State};
+use overens_pipeline::{AnyStore, DataDir, DataDirError, Progress, Replayed, replay_store};
 use overens_store::{SqliteOptions, SqliteStore};
+use overens_store_esdb::{EsdbOptions, EsdbStore};
 use tokio::runtime::Runtime;
 
 use crate::cli::TrustArgs;
@@ -66,4 +67,55 @@ pub(crate) async fn open_verified(
     data.open(&given, SqliteOptions::default(), progress)
         .await
         .map_err(data_error(dir))
+}
+
+/// The EventStoreDB/KurrentDB connection string of `--store`, if it names a cluster; `None`
+/// (or `sqlite`) is the SQLite file in the data directory.
+pub(crate) fn cluster(store: Option<&str>) -> Result<Option<&str>, CliError> {
+    match store {
+        None | Some("sqlite") => Ok(None),
+        Some(url) if url.starts_with("esdb://") || url.starts_with("esdb+discover://") => {
+            Ok(Some(url))
+        }
+        Some(_) => Err(CliError::Usage(
+            "--store takes an esdb://… or esdb+discover://… connection string (without it, \
+             the log is the SQLite file in --data)",
+        )),
+    }
+}
+
+/// Connects to the cluster with this data directory's index cache (DIR/esdb-index.sqlite),
+/// caught up with the cluster's log.
+pub(crate) async fn connect_cluster(dir: &Path, url: &str) -> Result<EsdbStore, CliError> {
+    tracing::info!(store = %overens_store_esdb::redact(url), "connecting to the cluster");
+    EsdbStore::connect(EsdbOptions::new(url, dir.join("esdb-index.sqlite")))
+        .await
+        .map_err(|e| data_error(dir)(DataDirError::Store(e)))
+}
+
+/// [`open_verified`] for either store: with a cluster, DIR keeps the trust anchors (and
+/// the index cache) and must have them.
+pub(crate) async fn open_verified_any(
+    dir: &Path,
+    trust: &TrustArgs,
+    store: Option<&str>,
+    progress: Progress<'_>,
+) -> Result<(AnyStore, Replayed), CliError> {
+    let Some(url) = cluster(store)? else {
+        let (store, replayed) = open_verified(dir, trust, progress).await?;
+        return Ok((store.into(), replayed));
+    };
+    let given = given_keys(trust)?;
+    let data = DataDir::new(dir);
+    if data.registrars().map_err(data_error(dir))?.is_none() {
+        return Err(CliError::NoAnchors {
+            dir: dir.to_owned(),
+        });
+    }
+    let registrars = data.trust(&given).map_err(data_error(dir))?;
+    let store = connect_cluster(dir, url).await?;
+    let replayed = replay_store(&store, State::new(registrars), progress)
+        .await
+        .map_err(|e| data_error(dir)(DataDirError::Replay(e)))?;
+    Ok((store.into(), replayed))
 }

@@ -39,6 +39,7 @@ fn main() -> ExitCode {
         Command::EnrollProof(args) => commands::enroll_proof::run(args),
         Command::Verify(args) => commands::verify::run(args),
         Command::ExportBundle(args) => commands::export_bundle::run(args),
+        Command::LogKey(command) => commands::log_key::run(command),
     };
     match result {
         Ok(output) => emit(&output),

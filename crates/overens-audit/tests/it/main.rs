@@ -3,6 +3,7 @@
 
 mod common;
 mod failures;
+mod key_chain;
 mod roundtrip;
 mod schema;
 mod worked_example;

@@ -27,7 +27,7 @@ fn load_schema(file: &str) -> Value {
 }
 
 /// The bundle schema, with the other files registered so relative `$ref`s resolve offline.
-fn validator() -> Validator {
+pub(crate) fn validator() -> Validator {
     let mut options = jsonschema::options()
         .with_draft(Draft::Draft202012)
         .should_validate_formats(true);
@@ -41,7 +41,7 @@ fn validator() -> Validator {
         .unwrap_or_else(|e| panic!("bundle.schema.json does not compile: {e}"))
 }
 
-fn errors(validator: &Validator, instance: &Value) -> Vec<String> {
+pub(crate) fn errors(validator: &Validator, instance: &Value) -> Vec<String> {
     validator
         .iter_errors(instance)
         .map(|e| format!("{} at {}", e, e.instance_path))

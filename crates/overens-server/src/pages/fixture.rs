@@ -59,7 +59,7 @@ pub(crate) async fn fixture(token: Option<&str>) -> Fixture {
     let signer =
         LogSigner::new("overens.test/pages", SecretKey::from_seed(&[7; 32])).expect("log signer");
     let pipeline = Pipeline::start_signed(
-        Arc::new(store),
+        Arc::new(store.into()),
         replayed,
         signer,
         PipelineOptions {

@@ -81,6 +81,13 @@ pub(crate) async fn bundle(
         |index, _| proofs.remove(&index).ok_or("the store gave no proof"),
     )
     .map_err(|e| ApiError::new("internal", format!("building the bundle: {e}")))?;
+    // A rotated log's bundle carries its key chain, for auditors who pinned an earlier key.
+    let bundle = match app.key_chain() {
+        Some(chain) => bundle
+            .with_key_chain(chain)
+            .map_err(|e| ApiError::new("internal", format!("building the bundle: {e}")))?,
+        None => bundle,
+    };
     let text = bundle
         .to_json()
         .map_err(|e| ApiError::new("internal", e.to_string()))?;

@@ -43,6 +43,37 @@ pub(crate) struct LogKey {
     pub key_id: String,
 }
 
+/// The log's keys: the first one, the current one, and every rotation between them.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct LogKeys {
+    /// The log's name (every key's name).
+    pub origin: String,
+    /// The log's first key, where the chain starts (a verifier key, as in `LogKey`).
+    #[schema(pattern = "^[^\\s+]+\\+[0-9a-f]{8}\\+[A-Za-z0-9+/]{44}$")]
+    pub first_key: String,
+    /// The key that signs checkpoints now: the one `/v1/log/key` serves.
+    #[schema(pattern = "^[^\\s+]+\\+[0-9a-f]{8}\\+[A-Za-z0-9+/]{44}$")]
+    pub current_key: String,
+    /// The rotations, in order (empty while the first key is the current one).
+    pub transitions: Vec<LogKeyTransition>,
+}
+
+/// One rotation of the log's key.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct LogKeyTransition {
+    /// The tree size at the rotation: the old key signed the checkpoints up to this size,
+    /// the new key signs those of this size and larger.
+    pub from_size: u64,
+    #[schema(pattern = "^[^\\s+]+\\+[0-9a-f]{8}\\+[A-Za-z0-9+/]{44}$")]
+    pub old_key: String,
+    #[schema(pattern = "^[^\\s+]+\\+[0-9a-f]{8}\\+[A-Za-z0-9+/]{44}$")]
+    pub new_key: String,
+    /// The transition as a C2SP signed note, signed by the old key and the new one:
+    /// `overens/log-key/v1\n<origin>\nold <old key>\nnew <new key>\nfrom-size <size>\n`, a
+    /// blank line, the signature lines. Verify it yourself: the other fields are read from it.
+    pub note: String,
+}
+
 /// An inclusion proof: the record at `index` is leaf `index` of the tree of `size` records.
 /// The same JSON as the audit bundle's proofs.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -115,6 +146,48 @@ pub(crate) async fn key(State(app): State<AppState>) -> Result<Json<LogKey>, Api
         verifier_key: key.to_string(),
         public_key: *key.key(),
         key_id: format!("{:08x}", key.key_id()),
+    }))
+}
+
+/// The chain of the log's keys: every rotation, each a note signed by the old key and the
+/// new one. A verifier that pinned an earlier key follows it to the current key; audit
+/// bundles carry the same notes as `key_chain`.
+#[utoipa::path(
+    get,
+    path = "/v1/log/keys",
+    operation_id = "get_log_keys",
+    tag = "log",
+    security((), ("read_token" = [])),
+    responses(
+        (status = 200, body = LogKeys),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The server signs no checkpoints", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn keys(State(app): State<AppState>) -> Result<Json<LogKeys>, ApiError> {
+    let key = app.pipeline().log_key().ok_or_else(no_key)?;
+    let single;
+    let chain = match app.key_chain() {
+        Some(chain) => chain,
+        None => {
+            single = overens_pipeline::KeyChain::new(key.clone());
+            &single
+        }
+    };
+    Ok(Json(LogKeys {
+        origin: key.name().to_owned(),
+        first_key: chain.pinned().to_string(),
+        current_key: key.to_string(),
+        transitions: chain
+            .transitions()
+            .iter()
+            .map(|t| LogKeyTransition {
+                from_size: t.from_size(),
+                old_key: t.old_key().to_string(),
+                new_key: t.new_key().to_string(),
+                note: t.note().to_owned(),
+            })
+            .collect(),
     }))
 }
 

@@ -16,7 +16,9 @@ pub(crate) fn run(args: &ExportArgs) -> Result<String, CliError> {
     let to_stdout = args.out.as_os_str() == "-";
     let runtime = data::runtime()?;
     let written = runtime.block_on(async {
-        let (store, replayed) = data::open_verified(dir, &args.trust, &mut |_, _| {}).await?;
+        let (store, replayed) =
+            data::open_verified_any(dir, &args.trust, args.store.as_deref(), &mut |_, _| {})
+                .await?;
         if let Some(stream) = &args.stream
             && replayed.state.head(stream).next_seq == 0
         {

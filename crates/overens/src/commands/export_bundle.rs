@@ -67,6 +67,16 @@ pub(crate) fn run(args: &ExportBundleArgs) -> Result<String, CliError> {
             dir: dir.to_owned(),
             error: Box::new(error),
         })?;
+        // A rotated log's bundle carries its key chain, for auditors who pinned an earlier key.
+        let chain = DataDir::new(dir)
+            .log_key_chain(signer.verifier_key())
+            .map_err(data_error(dir))?;
+        let bundle = bundle
+            .with_key_chain(&chain)
+            .map_err(|error| CliError::BuildBundle {
+                dir: dir.to_owned(),
+                error: Box::new(error),
+            })?;
         let text = bundle.to_json().map_err(CliError::Json)?;
         Ok::<_, CliError>((text, bundle.records.len(), size))
     })?;

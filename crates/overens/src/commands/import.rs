@@ -36,7 +36,8 @@ pub(crate) fn run(args: &ImportArgs) -> Result<String, CliError> {
         dir: dir.to_owned(),
         error: Box::new(error),
     };
-    if !data.store_path().exists() {
+    let cluster = data::cluster(args.store.as_deref())?;
+    if cluster.is_some() || !data.store_path().exists() {
         // A new store: verify the files before creating anything, so a refused import
         // leaves no empty store behind. (Import verifies again as it restores.)
         verify_files(&files, &trust).map_err(import_error)?;
@@ -44,12 +45,22 @@ pub(crate) fn run(args: &ImportArgs) -> Result<String, CliError> {
 
     let runtime = data::runtime()?;
     let (len, summary) = runtime.block_on(async {
-        let store = data
-            .open_store(SqliteOptions::default())
-            .map_err(data_error(dir))?;
-        let (state, summary) = import(&store, State::new(trust), &files)
-            .await
-            .map_err(import_error)?;
+        let (state, summary) = match cluster {
+            Some(url) => {
+                if !dir.is_dir() {
+                    data.create().map_err(data_error(dir))?;
+                }
+                let store = data::connect_cluster(dir, url).await?;
+                import(&store, State::new(trust), &files).await
+            }
+            None => {
+                let store = data
+                    .open_store(SqliteOptions::default())
+                    .map_err(data_error(dir))?;
+                import(&store, State::new(trust), &files).await
+            }
+        }
+        .map_err(import_error)?;
         Ok::<_, CliError>((state.len(), summary))
     })?;
     if recorded.is_none() {

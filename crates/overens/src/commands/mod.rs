@@ -9,6 +9,7 @@ pub(crate) mod export_bundle;
 pub(crate) mod import;
 pub(crate) mod in_force;
 pub(crate) mod keygen;
+pub(crate) mod log_key;
 pub(crate) mod replay;
 pub(crate) mod serve;
 pub(crate) mod sign;

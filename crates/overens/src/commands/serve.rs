@@ -9,7 +9,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use overens_pipeline::{AppendLimits, DataDir, LogSigner, Pipeline, PipelineOptions, Replayed};
+use overens_core::State;
+use overens_pipeline::{
+    AnyStore, AppendLimits, DataDir, LogSigner, Pipeline, PipelineOptions, Replayed, replay_store,
+};
 use overens_server::{AppState, Limits, api, serve, shutdown_signal};
 use overens_store::sqlite::system_clock;
 use overens_store::{SqliteOptions, SqliteStore};
@@ -67,19 +70,25 @@ async fn serve_dir(dir: &Path, args: &ServeArgs, demo: bool) -> Result<(), CliEr
         .or_else(|| demo.then(|| "overens/demo".to_owned()));
     // The log's key is checked before a long replay when the directory holds a store (a
     // mistyped --origin fails at once); a new directory gets its key once it has a store.
-    let early = if DataDir::new(dir).store_path().is_file() {
-        Some(log_signer(dir, origin.as_deref())?)
-    } else {
-        None
+    if DataDir::new(dir).store_path().is_file() {
+        log_signer(dir, origin.as_deref())?;
+    }
+    let (store, replayed) = match data::cluster(args.store.as_deref())? {
+        Some(url) => open_cluster(dir, &args.trust, args.init, url).await?,
+        None => {
+            let (store, replayed) = open(dir, &args.trust, args.init).await?;
+            (AnyStore::from(store), replayed)
+        }
     };
-    let (store, replayed) = open(dir, &args.trust, args.init).await?;
     say(&render::replay_summary(&render::ReplaySummary::of(
         &replayed,
     )));
-    let signer = match early {
-        Some(signer) => signer,
-        None => log_signer(dir, origin.as_deref())?,
-    };
+    // Read (again) now that the store and its lock are held: a key rotated between the
+    // early check and the open must not be missed.
+    let signer = log_signer(dir, origin.as_deref())?;
+    let key_chain = DataDir::new(dir)
+        .log_key_chain(signer.verifier_key())
+        .map_err(data_error(dir))?;
     say(&format!("log key: {}\n", signer.verifier_key()));
 
     let listener = tokio::net::TcpListener::bind(&args.listen)
@@ -107,13 +116,18 @@ async fn serve_dir(dir: &Path, args: &ServeArgs, demo: bool) -> Result<(), CliEr
     };
     let log_len = replayed.state.len();
     let log_key = signer.verifier_key().to_string();
-    let pipeline =
-        Pipeline::start_signed(Arc::new(store), replayed, signer, options).map_err(|e| {
-            CliError::Data {
-                dir: dir.to_owned(),
-                error: Box::new(overens_pipeline::DataDirError::LogKey(e.to_string())),
-            }
-        })?;
+    let shared = store.is_shared();
+    let store = Arc::new(store);
+    let started = if shared {
+        // Several servers may write this log: follow it rather than own it.
+        Pipeline::start_shared(store, replayed, Some(signer), options)
+    } else {
+        Pipeline::start_signed(store, replayed, signer, options)
+    };
+    let pipeline = started.map_err(|e| CliError::Data {
+        dir: dir.to_owned(),
+        error: Box::new(overens_pipeline::DataDirError::LogKey(e.to_string())),
+    })?;
     let limits = Limits {
         max_body: args.max_body,
         max_batch: args.max_batch,
@@ -121,7 +135,8 @@ async fn serve_dir(dir: &Path, args: &ServeArgs, demo: bool) -> Result<(), CliEr
         max_json_depth: args.max_json_depth,
         max_concurrent: args.max_concurrent,
     };
-    let (router, _openapi) = api(AppState::new(pipeline, limits, args.read_token.clone()));
+    let (router, _openapi) =
+        api(AppState::new(pipeline, limits, args.read_token.clone()).with_key_chain(key_chain));
 
     // Installed before the server says it listens, so an early SIGTERM stops it cleanly.
     let shutdown = shutdown_signal();
@@ -177,6 +192,37 @@ async fn open(
         .map_err(data_error(dir));
     bar.finish();
     opened
+}
+
+/// Connects to the cluster, catches up with its log into this server's index cache
+/// (DIR/esdb-index.sqlite), and replays the whole log with every check, as for SQLite.
+/// DIR keeps the trust anchors and the log key; it must exist unless --init.
+async fn open_cluster(
+    dir: &Path,
+    trust: &TrustArgs,
+    init: bool,
+    url: &str,
+) -> Result<(AnyStore, Replayed), CliError> {
+    let given = given_keys(trust)?;
+    let data = DataDir::new(dir);
+    if !dir.is_dir() {
+        if !init {
+            return Err(CliError::Usage(
+                "--data DIR does not exist: create it with --init (it keeps the trust \
+                 anchors, the log key and the index cache)",
+            ));
+        }
+        data.create().map_err(data_error(dir))?;
+    }
+    let registrars = data.trust(&given).map_err(data_error(dir))?;
+    let store = data::connect_cluster(dir, url).await?;
+    let bar = ReplayProgress::on_terminal();
+    let mut progress = |done: u64, total: u64| bar.update(done, total);
+    let replayed = replay_store(&store, State::new(registrars), &mut progress)
+        .await
+        .map_err(|e| data_error(dir)(overens_pipeline::DataDirError::Replay(e)));
+    bar.finish();
+    Ok((AnyStore::from(store), replayed?))
 }
 
 /// The log's own key from the data directory, made on first start from the operating

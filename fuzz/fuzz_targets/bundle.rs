@@ -1,0 +1,7 @@
+//! Fuzz target `bundle`: the properties of `overens_fuzz_props::check_bundle`.
+
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = overens_fuzz_props::check_bundle(data);
+});

@@ -1,0 +1,7 @@
+//! Fuzz target `write`: the properties of `overens_fuzz_props::check_write`.
+
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = overens_fuzz_props::check_write(data);
+});
