@@ -1,4 +1,5 @@
 //! End-to-end tests against the real `overens` binary.
+mod api_fuzz;
 mod bad_input;
 mod browser;
 mod cli;
