@@ -113,15 +113,7 @@ fn a_log_moved_from_sqlite_to_a_cluster_is_the_same_log() {
     let tmp = TempDir::new().expect("tmp");
     let (sqlite, esdb) = (tmp.path().join("sqlite"), tmp.path().join("esdb"));
     let registrar = example_registrar();
-    overens([
-        "import".as_ref(),
-        "--data".as_ref(),
-        sqlite.as_os_str(),
-        "--registrar".as_ref(),
-        registrar.as_os_str(),
-        example_log().as_os_str(),
-    ])
-    .expect_code(0);
+    overens_tests::examples::import_into(&sqlite);
     let exported = tmp.path().join("exported.jsonl");
     overens(["export", "--data", path(&sqlite), "--out", path(&exported)]).expect_code(0);
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use overens_core::SecretKey;
 use overens_log::{Checkpoint, KeyChain, KeyTransition, LogSigner, SignedNote, VerifierKey};
-use overens_tests::{Server, example_log, example_registrar, overens, workspace_root};
+use overens_tests::{Server, example_registrar, overens, workspace_root};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -65,15 +65,7 @@ fn edit(text: &str, f: impl FnOnce(&mut Value)) -> String {
 fn a_rotated_key_is_followed_from_the_original_one() {
     let tmp = TempDir::new().expect("tmp");
     let data = tmp.path().join("data");
-    overens([
-        "import".as_ref(),
-        "--data".as_ref(),
-        data.as_os_str(),
-        "--registrar".as_ref(),
-        example_registrar().as_os_str(),
-        example_log().as_os_str(),
-    ])
-    .expect_code(0);
+    overens_tests::examples::import_into(&data);
 
     // First start: the log gets its key; no rotation yet.
     let server = serve(&data);
@@ -260,15 +252,7 @@ fn a_directory_without_a_key_or_a_store_is_not_rotated() {
     assert!(!empty.exists());
     // A store but no key yet (imported, never served).
     let data = tmp.path().join("data");
-    overens([
-        "import".as_ref(),
-        "--data".as_ref(),
-        data.as_os_str(),
-        "--registrar".as_ref(),
-        example_registrar().as_os_str(),
-        example_log().as_os_str(),
-    ])
-    .expect_code(0);
+    overens_tests::examples::import_into(&data);
     overens(["log-key", "rotate", "--data", path_str(&data)]).stderr_has(&["no log key to rotate"]);
     assert!(!data.join("log.key").exists());
     assert!(!data.join("log-keys").exists());

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use overens_core::PublicKey;
 use overens_core::domain::enrollment_message;
-use overens_tests::{Server, example_log, example_registrar, overens, workspace_root};
+use overens_tests::{Server, example_registrar, overens, workspace_root};
 use serde_json::json;
 use tempfile::TempDir;
 
@@ -20,15 +20,7 @@ const KULTUR: &str = "norrkoping-kultur-och-fritidskontoret";
 /// A data directory holding the example log.
 fn example_data(tmp: &TempDir) -> PathBuf {
     let data = tmp.path().join("data");
-    overens([
-        "import".as_ref(),
-        "--data".as_ref(),
-        data.as_os_str(),
-        "--registrar".as_ref(),
-        example_registrar().as_os_str(),
-        example_log().as_os_str(),
-    ])
-    .expect_code(0);
+    overens_tests::examples::import_into(&data);
     data
 }
 

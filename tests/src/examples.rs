@@ -1,6 +1,6 @@
 //! The committed example log (`events/examples/`) and the trust anchor it is signed under.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use overens_core::{PublicKey, State};
 
@@ -35,4 +35,18 @@ pub fn registrar() -> PublicKey {
 /// An empty state trusting the examples' registrar.
 pub fn state() -> State {
     State::new([registrar()])
+}
+
+/// `overens import` of the example log into the data directory `data` (created), trusting
+/// the examples' registrar: a data directory as an operator would have it after a restore.
+pub fn import_into(data: &Path) {
+    crate::overens([
+        "import".as_ref(),
+        "--data".as_ref(),
+        data.as_os_str(),
+        "--registrar".as_ref(),
+        registrar_path().as_os_str(),
+        log_path().as_os_str(),
+    ])
+    .expect_code(0);
 }

@@ -65,6 +65,38 @@ pub(crate) struct Job {
     pub(crate) reply: oneshot::Sender<Result<Appended, AppendError>>,
 }
 
+impl Job {
+    /// The checks of a batch that is not a repeat, before the rules, by either sequencer:
+    /// each `at` within `max_skew` of the server's clock when it arrived, and no event id
+    /// twice in the batch.
+    pub(crate) fn check_new(&self, max_skew: Option<chrono::Duration>) -> Result<(), AppendError> {
+        if let Some(max) = max_skew {
+            for (position, event) in self.events.iter().enumerate() {
+                let at = event.at();
+                if (at.datetime() - self.received.datetime()).abs() > max {
+                    return Err(AppendError::ClockSkew {
+                        position,
+                        at,
+                        now: self.received,
+                        max_seconds: max.num_seconds(),
+                    });
+                }
+            }
+        }
+        let mut batch_ids = HashSet::new();
+        if !self
+            .events
+            .iter()
+            .all(|e| batch_ids.insert(e.envelope().id))
+        {
+            return Err(AppendError::InvalidBatch(
+                "an event id appears twice in the batch".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The one way events enter a store while it is served.
 pub struct Pipeline<S: EventStore> {
     store: Arc<S>,
@@ -430,24 +462,8 @@ impl<S: EventStore> Sequencer<S> {
         if let Some(answer) = self.repeat_of(events, pending, recorded_at).await {
             return Outcome::Answered(answer);
         }
-        if let Some(max) = self.max_skew {
-            for (position, event) in events.iter().enumerate() {
-                let at = event.at();
-                if (at.datetime() - job.received.datetime()).abs() > max {
-                    return Outcome::Answered(Err(AppendError::ClockSkew {
-                        position,
-                        at,
-                        now: job.received,
-                        max_seconds: max.num_seconds(),
-                    }));
-                }
-            }
-        }
-        let mut batch_ids = HashSet::new();
-        if !events.iter().all(|e| batch_ids.insert(e.envelope().id)) {
-            return Outcome::Answered(Err(AppendError::InvalidBatch(
-                "an event id appears twice in the batch".into(),
-            )));
+        if let Err(error) = job.check_new(self.max_skew) {
+            return Outcome::Answered(Err(error));
         }
         if let Err((position, exceeded)) = self.limits.check_batch(&self.state, events) {
             return Outcome::Answered(Err(AppendError::Limit { position, exceeded }));

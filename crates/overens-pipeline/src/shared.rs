@@ -9,11 +9,11 @@
 //! answered once its own server has folded it: with its index, or with the rule that made
 //! it void at its place (see `State::apply_logged`), so a client reads its own writes.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use overens_core::{EventId, Recorded, Replayer, Timestamp, VerifiedEvent};
+use overens_core::{Digest32, EventId, Recorded, Replayer, Timestamp, VerifiedEvent};
 use overens_log::{CompactRange, LogSigner, SignedCheckpoint};
 use overens_store::{AppendEvent, Appended, EventStore, StoreError, StoredRecord};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -118,18 +118,19 @@ impl<S: EventStore> SharedSequencer<S> {
             return Ok(());
         }
         let size = self.len();
+        let root = self.tree.root();
         let stored = self.store.tree_head(size).await?;
-        if stored != self.tree.root() {
+        if stored != root {
             return Err(StoreError::Storage(
                 ReplayError::TreeMismatch {
                     size,
                     stored,
-                    computed: self.tree.root(),
+                    computed: root,
                 }
                 .to_string(),
             ));
         }
-        let checkpoint = self.checkpoint()?;
+        let checkpoint = self.checkpoint(root)?;
         self.publish.send_replace(Snapshot {
             state: self.replayer.state().clone(),
             len: size,
@@ -159,12 +160,13 @@ impl<S: EventStore> SharedSequencer<S> {
         Ok(())
     }
 
-    fn checkpoint(&self) -> Result<Option<SignedCheckpoint>, StoreError> {
+    /// The signed checkpoint of the log as folded, whose root is `root`.
+    fn checkpoint(&self, root: Digest32) -> Result<Option<SignedCheckpoint>, StoreError> {
         let Some(signer) = &self.signer else {
             return Ok(None);
         };
         signer
-            .sign(self.len(), self.tree.root())
+            .sign(self.len(), root)
             .map(Some)
             .map_err(|e| StoreError::Storage(format!("signing the checkpoint: {e}")))
     }
@@ -282,25 +284,7 @@ impl<S: EventStore> SharedSequencer<S> {
         if events.iter().any(|e| known(&e.envelope().id)) {
             return self.repeat_of(events, pending).await.map(Some);
         }
-        if let Some(max) = self.max_skew {
-            for (position, event) in events.iter().enumerate() {
-                let at = event.at();
-                if (at.datetime() - job.received.datetime()).abs() > max {
-                    return Err(AppendError::ClockSkew {
-                        position,
-                        at,
-                        now: job.received,
-                        max_seconds: max.num_seconds(),
-                    });
-                }
-            }
-        }
-        let mut batch_ids = HashSet::new();
-        if !events.iter().all(|e| batch_ids.insert(e.envelope().id)) {
-            return Err(AppendError::InvalidBatch(
-                "an event id appears twice in the batch".into(),
-            ));
-        }
+        job.check_new(self.max_skew)?;
         self.limits
             .check_batch(scratch, events)
             .map_err(|(position, exceeded)| AppendError::Limit { position, exceeded })?;

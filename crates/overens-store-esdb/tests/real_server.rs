@@ -29,59 +29,14 @@ fn real() -> Esdb {
     }
 }
 
-/// The cases of `overens_store::conformance_suite!`, each ignored unless asked for (the
-/// macro itself has no way to mark its tests ignored). Keep this list in step with it.
-macro_rules! ignored_suite {
-    (@store $($case:ident),+ $(,)?) => {$(
-        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-        #[ignore = "needs OVERENS_ESDB_URL (a real EventStoreDB/KurrentDB)"]
-        async fn $case() {
-            let factory = real();
-            let store = overens_store::conformance::StoreFactory::fresh(&factory).await;
-            overens_store::conformance::run(overens_store::conformance::$case(store)).await;
-        }
-    )+};
-    (@factory $($case:ident),+ $(,)?) => {$(
-        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-        #[ignore = "needs OVERENS_ESDB_URL (a real EventStoreDB/KurrentDB)"]
-        async fn $case() {
-            let factory = real();
-            overens_store::conformance::run(overens_store::conformance::$case(&factory)).await;
-        }
-    )+};
-}
-
+/// The whole conformance suite, each case ignored unless asked for.
 mod conformance {
     use super::real;
 
-    ignored_suite!(@store
-        empty_store,
-        append_and_read_back,
-        global_indexes_across_streams,
-        recorded_at_is_assigned_by_the_store,
-        read_stream_window,
-        read_log_window,
-        find_by_id,
-        batches_are_atomic,
-        optimistic_concurrency_conflicts,
-        idempotent_repeats,
-        ids_reused_with_other_bytes_are_refused,
-        partial_repeats_are_refused,
-        racing_appends_have_one_winner_per_round,
-        racing_identical_appends_store_once,
-        parallel_streams_all_succeed_in_order,
-        follower_sees_existing_then_live_records,
-        wait_for_growth_wakes_and_times_out,
-        large_payloads,
-        unicode_round_trips,
-        restore_keeps_given_places,
-        restore_refusals_store_nothing,
-        recorded_at_never_goes_back_after_restore,
-        tree_heads_match_an_independent_tree,
-        proofs_verify_against_the_roots,
-        tree_sizes_beyond_the_log_are_refused,
+    overens_store::conformance_suite!(
+        real(),
+        #[ignore = "needs OVERENS_ESDB_URL (a real EventStoreDB/KurrentDB)"]
     );
-    ignored_suite!(@factory persistence_after_reopen, the_tree_survives_reopen);
 }
 
 /// A migration and two instances: restore a log, append on one instance and the other,

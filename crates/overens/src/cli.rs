@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{ArgGroup, Args, Parser, Subcommand};
 use overens_core::{AgreementId, Date, Digest32, PartyId, StreamId, Timestamp};
+use overens_pipeline::AppendLimits;
+use overens_server::Limits;
 
 /// Shown under every `--help`: scripts branch on these.
 pub(crate) const EXIT_CODES: &str = "\
@@ -283,6 +285,28 @@ impl VerifyLogArgs {
     }
 }
 
+/// `--store`: the SQLite file in the data directory, or a cluster.
+#[derive(Debug, Args)]
+pub(crate) struct StoreArgs {
+    /// Where the log lives: the SQLite file in --data (the default), or an EventStoreDB /
+    /// KurrentDB cluster, `esdb://[USER:PASSWORD@]HOST:2113[,HOST…]?tls=true|false` (several
+    /// servers may share one cluster; --data then holds the trust anchors, the log key and
+    /// this server's index cache). Prefer the environment variable for a password.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "OVERENS_STORE",
+        hide_env_values = true
+    )]
+    pub(crate) store: Option<String>,
+}
+
+impl StoreArgs {
+    pub(crate) fn url(&self) -> Option<&str> {
+        self.store.as_deref()
+    }
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct ImportArgs {
     /// The data directory (created if missing).
@@ -291,16 +315,8 @@ pub(crate) struct ImportArgs {
     /// The log files, in order; together they continue the stored log.
     #[arg(value_name = "FILE", required = true)]
     pub(crate) files: Vec<PathBuf>,
-    /// Where the log lives: the SQLite file in --data (the default), or an EventStoreDB /
-    /// KurrentDB cluster (`esdb://…`, see `overens serve --help`); --data then keeps the
-    /// trust anchors and the index cache.
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "OVERENS_STORE",
-        hide_env_values = true
-    )]
-    pub(crate) store: Option<String>,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
     #[command(flatten)]
     pub(crate) trust: TrustArgs,
 }
@@ -318,16 +334,8 @@ pub(crate) struct ExportArgs {
     /// the whole export is written.
     #[arg(long, value_name = "FILE")]
     pub(crate) out: PathBuf,
-    /// Where the log lives: the SQLite file in --data (the default), or an EventStoreDB /
-    /// KurrentDB cluster (`esdb://…`, see `overens serve --help`); --data then keeps the
-    /// trust anchors and the index cache.
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "OVERENS_STORE",
-        hide_env_values = true
-    )]
-    pub(crate) store: Option<String>,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
     #[command(flatten)]
     pub(crate) trust: TrustArgs,
 }
@@ -337,16 +345,8 @@ pub(crate) struct ReplayArgs {
     /// The data directory.
     #[arg(long, value_name = "DIR")]
     pub(crate) data: PathBuf,
-    /// Where the log lives: the SQLite file in --data (the default), or an EventStoreDB /
-    /// KurrentDB cluster (`esdb://…`, see `overens serve --help`); --data then keeps the
-    /// trust anchors and the index cache.
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "OVERENS_STORE",
-        hide_env_values = true
-    )]
-    pub(crate) store: Option<String>,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
     #[command(flatten)]
     pub(crate) trust: TrustArgs,
 }
@@ -386,46 +386,37 @@ pub(crate) struct ServeArgs {
     /// How far an event's `at` (the signer's clock) may be from this server's clock.
     #[arg(long, value_name = "N", default_value_t = 300)]
     pub(crate) max_skew_seconds: u32,
-    /// Where the log lives: the SQLite file in --data (the default), or an EventStoreDB /
-    /// KurrentDB cluster, `esdb://[USER:PASSWORD@]HOST:2113[,HOST…]?tls=true|false` (several
-    /// servers may share one cluster; --data then holds the trust anchors, the log key and
-    /// this server's index cache). Prefer the environment variable for a password.
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "OVERENS_STORE",
-        hide_env_values = true
-    )]
-    pub(crate) store: Option<String>,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
     /// The largest request body accepted, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_body)]
     pub(crate) max_body: usize,
     /// The most events in one append request.
-    #[arg(long, value_name = "N", default_value_t = 256)]
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_batch)]
     pub(crate) max_batch: usize,
     /// The deepest nesting of arrays and objects in a request body.
-    #[arg(long, value_name = "N", default_value_t = 32)]
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_json_depth)]
     pub(crate) max_json_depth: usize,
     /// The longest string in an event's payload (section text, names…), in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024)]
+    #[arg(long, value_name = "BYTES", default_value_t = AppendLimits::default().max_string_bytes)]
     pub(crate) max_string_bytes: usize,
     /// The most parties one agreement may have.
-    #[arg(long, value_name = "N", default_value_t = 100)]
+    #[arg(long, value_name = "N", default_value_t = AppendLimits::default().max_parties)]
     pub(crate) max_parties: usize,
     /// The most sections in one agreement's draft.
-    #[arg(long, value_name = "N", default_value_t = 500)]
+    #[arg(long, value_name = "N", default_value_t = AppendLimits::default().max_sections)]
     pub(crate) max_sections: usize,
     /// The most forums in one agreement's draft.
-    #[arg(long, value_name = "N", default_value_t = 100)]
+    #[arg(long, value_name = "N", default_value_t = AppendLimits::default().max_forums)]
     pub(crate) max_forums: usize,
     /// The most seats (representatives) in one forum.
-    #[arg(long, value_name = "N", default_value_t = 500)]
+    #[arg(long, value_name = "N", default_value_t = AppendLimits::default().max_representatives)]
     pub(crate) max_representatives: usize,
-    /// How many requests are served at once; more get 429 at once.
-    #[arg(long, value_name = "N", default_value_t = 256)]
+    /// How many requests are served at once; more get 429 at once (never queued).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_concurrent)]
     pub(crate) max_concurrent: usize,
     /// How long one request may take before it is answered 408.
-    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    #[arg(long, value_name = "SECONDS", default_value_t = Limits::default().request_timeout.as_secs())]
     pub(crate) request_timeout_seconds: u64,
     /// The log's name: the first line of every signed checkpoint and the name of the log's
     /// key, e.g. `example.org/agreements` (no spaces or `+`). Recorded in DIR/log.pub on

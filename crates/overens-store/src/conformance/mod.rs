@@ -79,13 +79,17 @@ pub async fn run(case: impl Future<Output = ()>) {
 }
 
 /// One `#[tokio::test]` per conformance case, for the store made by the factory
-/// expression (evaluated once per test).
+/// expression (evaluated once per test). An attribute after the factory goes on every
+/// test, e.g. `#[ignore = "needs a real server"]` for a store that needs one.
 ///
 /// The calling crate needs `tokio` with the `macros` and `rt-multi-thread` features.
 #[macro_export]
 macro_rules! conformance_suite {
     ($factory:expr) => {
-        $crate::conformance_suite!(@store $factory;
+        $crate::conformance_suite!($factory, #[doc = "A case of the store conformance suite."]);
+    };
+    ($factory:expr, #[$meta:meta]) => {
+        $crate::conformance_suite!(@store $factory; #[$meta];
             empty_store,
             append_and_read_back,
             global_indexes_across_streams,
@@ -112,21 +116,23 @@ macro_rules! conformance_suite {
             proofs_verify_against_the_roots,
             tree_sizes_beyond_the_log_are_refused,
         );
-        $crate::conformance_suite!(@factory $factory;
+        $crate::conformance_suite!(@factory $factory; #[$meta];
             persistence_after_reopen,
             the_tree_survives_reopen,
         );
     };
-    (@store $factory:expr; $($case:ident),+ $(,)?) => {$(
+    (@store $factory:expr; #[$meta:meta]; $($case:ident),+ $(,)?) => {$(
         #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        #[$meta]
         async fn $case() {
             let factory = $factory;
             let store = $crate::conformance::StoreFactory::fresh(&factory).await;
             $crate::conformance::run($crate::conformance::$case(store)).await;
         }
     )+};
-    (@factory $factory:expr; $($case:ident),+ $(,)?) => {$(
+    (@factory $factory:expr; #[$meta:meta]; $($case:ident),+ $(,)?) => {$(
         #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        #[$meta]
         async fn $case() {
             let factory = $factory;
             $crate::conformance::run($crate::conformance::$case(&factory)).await;

@@ -3,7 +3,7 @@
 
 mod read;
 mod schema;
-mod tree;
+pub mod tree;
 mod writer;
 
 use std::fs::File;

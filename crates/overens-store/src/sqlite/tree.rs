@@ -1,8 +1,9 @@
-//! The RFC 9162 tree over the global log, as the `nodes` table keeps it: every stored hash
+//! The RFC 9162 tree over the global log, as a `nodes` table keeps it: every stored hash
 //! of Go sumdb/tlog's layout (see `overens_log::tree`) by its stored-hash index. The writer
 //! adds the hashes of a transaction's new records in that same transaction, so a committed
 //! record always has its nodes; roots and proofs read `O(log² n)` rows and never rebuild
-//! the tree.
+//! the tree. Public for the other store that keeps its tree in SQLite: the EventStoreDB
+//! store's index cache has the same `nodes (id, hash)` table.
 
 use overens_core::Digest32;
 use overens_log::{
@@ -61,7 +62,7 @@ fn damaged(error: LogError) -> StoreError {
 
 /// Writes the stored hashes for the leaves appended at `first, first + 1, …`: the new
 /// records of the writer's open transaction.
-pub(crate) fn append(conn: &Connection, first: u64, leaves: &[Digest32]) -> Result<(), StoreError> {
+pub fn append(conn: &Connection, first: u64, leaves: &[Digest32]) -> Result<(), StoreError> {
     if leaves.is_empty() {
         return Ok(());
     }
@@ -131,15 +132,11 @@ pub(crate) fn rebuild(conn: &Connection) -> Result<u64, StoreError> {
 }
 
 /// The root of the tree of the first `size` records.
-pub(crate) fn root(conn: &Connection, size: u64) -> Result<Digest32, StoreError> {
+pub fn root(conn: &Connection, size: u64) -> Result<Digest32, StoreError> {
     tree_hash(size, &Nodes(conn)).map_err(damaged)
 }
 
-pub(crate) fn inclusion(
-    conn: &Connection,
-    index: u64,
-    size: u64,
-) -> Result<InclusionProof, StoreError> {
+pub fn inclusion(conn: &Connection, index: u64, size: u64) -> Result<InclusionProof, StoreError> {
     let hashes = prove_inclusion(index, size, &Nodes(conn)).map_err(damaged)?;
     Ok(InclusionProof {
         index,
@@ -148,7 +145,7 @@ pub(crate) fn inclusion(
     })
 }
 
-pub(crate) fn consistency(
+pub fn consistency(
     conn: &Connection,
     old_size: u64,
     new_size: u64,

@@ -17,8 +17,7 @@ pub(crate) fn run(args: &ExportArgs) -> Result<String, CliError> {
     let runtime = data::runtime()?;
     let written = runtime.block_on(async {
         let (store, replayed) =
-            data::open_verified_any(dir, &args.trust, args.store.as_deref(), &mut |_, _| {})
-                .await?;
+            data::open_verified_any(dir, &args.trust, args.store.url(), &mut |_, _| {}).await?;
         if let Some(stream) = &args.stream
             && replayed.state.head(stream).next_seq == 0
         {

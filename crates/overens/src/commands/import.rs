@@ -36,7 +36,7 @@ pub(crate) fn run(args: &ImportArgs) -> Result<String, CliError> {
         dir: dir.to_owned(),
         error: Box::new(error),
     };
-    let cluster = data::cluster(args.store.as_deref())?;
+    let cluster = data::cluster(args.store.url())?;
     if cluster.is_some() || !data.store_path().exists() {
         // A new store: verify the files before creating anything, so a refused import
         // leaves no empty store behind. (Import verifies again as it restores.)

@@ -73,7 +73,7 @@ async fn serve_dir(dir: &Path, args: &ServeArgs, demo: bool) -> Result<(), CliEr
     if DataDir::new(dir).store_path().is_file() {
         log_signer(dir, origin.as_deref())?;
     }
-    let (store, replayed) = match data::cluster(args.store.as_deref())? {
+    let (store, replayed) = match data::cluster(args.store.url())? {
         Some(url) => open_cluster(dir, &args.trust, args.init, url).await?,
         None => {
             let (store, replayed) = open(dir, &args.trust, args.init).await?;
