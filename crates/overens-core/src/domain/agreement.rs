@@ -152,7 +152,9 @@ pub struct TimelineEntry {
     pub event_type: &'static str,
     #[cfg_attr(feature = "openapi", schema(value_type = Actor))]
     pub by: Arc<Actor>,
-    pub summary: String,
+    // Shared, not copied, when an agreement is copied for a change (see `Timeline`).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub summary: Arc<str>,
 }
 
 impl Agreement {
@@ -677,14 +679,13 @@ impl Agreement {
                 unreachable!("kept out of agreement streams by verification")
             }
         }
-        let mut summary = super::summary::summarise(directory, event);
-        summary.shrink_to_fit();
+        let summary = super::summary::summarise(directory, event);
         self.timeline.push(TimelineEntry {
             stamp,
             seq: stamp.seq,
             event_type: event.type_name(),
             by,
-            summary,
+            summary: summary.into(),
         });
     }
 
@@ -695,7 +696,7 @@ impl Agreement {
             seq: void.stamp.seq,
             event_type: void.event_type,
             by: Arc::clone(&void.by),
-            summary: format!("void, no effect: {}", void.reason),
+            summary: format!("void, no effect: {}", void.reason).into(),
         });
     }
 

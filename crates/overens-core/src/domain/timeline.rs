@@ -19,7 +19,7 @@ const CHUNK: usize = 16;
 
 /// Every event of an agreement as a readable line, in log order. Serialises as a JSON array
 /// of [`TimelineEntry`].
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct Timeline {
     /// Full chunks, newest first; shared by every clone.
     sealed: Option<Arc<Sealed>>,
@@ -43,6 +43,20 @@ impl Drop for Sealed {
                 Ok(mut chunk) => older = chunk.older.take(),
                 Err(_) => break,
             }
+        }
+    }
+}
+
+impl Clone for Timeline {
+    /// A clone is made to push to (the sequencer copies an agreement to change it): its
+    /// tail gets room for a whole chunk at once rather than growing, and reallocating,
+    /// entry by entry.
+    fn clone(&self) -> Self {
+        let mut tail = Vec::with_capacity(CHUNK);
+        tail.extend_from_slice(&self.tail);
+        Timeline {
+            sealed: self.sealed.clone(),
+            tail,
         }
     }
 }
@@ -217,7 +231,7 @@ mod tests {
                 name: "registrar".into(),
                 role: "registrar".into(),
             }),
-            summary: format!("entry {seq}"),
+            summary: format!("entry {seq}").into(),
         }
     }
 
@@ -275,7 +289,7 @@ mod tests {
     fn a_long_timeline_drops_without_recursing() {
         let mut timeline = Timeline::new();
         let mut one = entry(0);
-        one.summary = String::new();
+        one.summary = "".into();
         for _ in 0..(CHUNK * 10_000) {
             timeline.push(one.clone());
         }
