@@ -5,7 +5,7 @@
 //! last line of stdout is one JSON object with every figure and the ratios to the targets.
 //!
 //! ```text
-//! cargo run --release -p overens-bench                   # everything (about 10 minutes)
+//! cargo run --release -p overens-bench                   # everything (3 minutes on an idle 2-core machine)
 //! cargo run --release -p overens-bench -- --quick        # a small smoke run
 //! cargo run --release -p overens-bench -- --only replay --events 100000
 //! ```
