@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use overens_core::{Digest32, Envelope, State, Timestamp};
+use overens_log::stored_hash_count;
 use overens_pipeline::{Pipeline, PipelineOptions, replay_store};
 use overens_store::{
     AppendEvent, EventStore, RestoreRecord, SqliteOptions, SqliteStore, leaf_hash, record_line,
@@ -35,6 +36,8 @@ pub(crate) struct AppendRun {
 pub(crate) struct RawRun {
     /// Rows per transaction (one fsync each).
     pub group: usize,
+    /// Whether each transaction also wrote its rows' Merkle tree nodes (as the store does).
+    pub tree: bool,
     pub rows: usize,
     pub seconds: f64,
     pub per_s: f64,
@@ -157,15 +160,26 @@ struct Row {
     envelope: Vec<u8>,
 }
 
+/// The store's Merkle tree table.
+const NODES: &str = "CREATE TABLE nodes (id INTEGER PRIMARY KEY, hash BLOB NOT NULL) STRICT;";
+
 /// The same rows (same envelopes, in the order the writers would interleave them) inserted
 /// with rusqlite directly: WAL, `synchronous=FULL`, one transaction (one fsync) per `group`
-/// rows. Everything but the inserts is computed before the clock starts.
-pub(crate) fn raw(dir: &Path, streams: &[Vec<Envelope>], group: usize) -> Result<RawRun, String> {
-    let path = dir.join(format!("raw-{group}.sqlite"));
+/// rows; with `tree`, each transaction also inserts the tree nodes its rows add, as the
+/// store's writer does. Everything but the inserts (hashes included) is computed before the
+/// clock starts.
+pub(crate) fn raw(
+    dir: &Path,
+    streams: &[Vec<Envelope>],
+    group: usize,
+    tree: bool,
+) -> Result<RawRun, String> {
+    let path = dir.join(format!("raw-{group}-{tree}.sqlite"));
     let conn = Connection::open(&path).map_err(|e| e.to_string())?;
     conn.pragma_update(None, "journal_mode", "WAL")
         .and_then(|_| conn.pragma_update(None, "synchronous", "FULL"))
         .and_then(|_| conn.execute_batch(TABLE))
+        .and_then(|_| conn.execute_batch(NODES))
         .map_err(|e| e.to_string())?;
     let now: Timestamp = overens_store::sqlite::system_clock();
     let longest = streams.iter().map(Vec::len).max().unwrap_or(0);
@@ -187,8 +201,12 @@ pub(crate) fn raw(dir: &Path, streams: &[Vec<Envelope>], group: usize) -> Result
             }
         }
     }
+    let nodes = if tree { tree_nodes(&rows)? } else { Vec::new() };
     let cpu = crate::mem::thread_cpu_s();
     let started = Instant::now();
+    let mut insert_node = conn
+        .prepare("INSERT INTO nodes (id, hash) VALUES (?1, ?2)")
+        .map_err(|e| e.to_string())?;
     let mut stmt = conn
         .prepare(
             "INSERT INTO events (idx, stream, seq, id, recorded_at, hash, leaf, envelope)
@@ -211,15 +229,52 @@ pub(crate) fn raw(dir: &Path, streams: &[Vec<Envelope>], group: usize) -> Result
             ])
             .map_err(|e| e.to_string())?;
         }
+        if tree {
+            let first = (c * group) as u64;
+            let end = first + chunk.len() as u64;
+            for id in stored_hash_count(first)..stored_hash_count(end) {
+                insert_node
+                    .execute(params![id as i64, nodes[id as usize].0.as_slice()])
+                    .map_err(|e| e.to_string())?;
+            }
+        }
         conn.execute_batch("COMMIT").map_err(|e| e.to_string())?;
     }
     let seconds = started.elapsed().as_secs_f64();
     let cpu = crate::mem::thread_cpu_s() - cpu;
     Ok(RawRun {
         group,
+        tree,
         rows: rows.len(),
         seconds,
         per_s: rows.len() as f64 / seconds,
         cpu_us_per_row: cpu * 1e6 / rows.len() as f64,
     })
+}
+
+/// Every stored hash of the tree over `rows`' leaves, by stored-hash index: what the store's
+/// writer computes and inserts, computed here beforehand.
+fn tree_nodes(rows: &[Row]) -> Result<Vec<Digest32>, String> {
+    let memory = Connection::open_in_memory().map_err(|e| e.to_string())?;
+    memory.execute_batch(NODES).map_err(|e| e.to_string())?;
+    let leaves: Vec<Digest32> = rows.iter().map(|r| r.leaf).collect();
+    overens_store::sqlite::tree::append(&memory, 0, &leaves).map_err(|e| e.to_string())?;
+    let mut stmt = memory
+        .prepare("SELECT hash FROM nodes ORDER BY id")
+        .map_err(|e| e.to_string())?;
+    let hashes = stmt
+        .query_map([], |r| r.get::<_, Vec<u8>>(0))
+        .map_err(|e| e.to_string())?
+        .map(|h| {
+            let h = h.map_err(|e| e.to_string())?;
+            let h: [u8; 32] = h
+                .try_into()
+                .map_err(|_| "a node is not 32 bytes".to_string())?;
+            Ok(Digest32(h))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    if hashes.len() as u64 != stored_hash_count(rows.len() as u64) {
+        return Err("the tree over the raw rows has the wrong number of nodes".into());
+    }
+    Ok(hashes)
 }
