@@ -4,7 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use overens_core::Digest32;
 use overens_pipeline::{AnyStore, KeyChain, Pipeline, Snapshot};
+use subtle::ConstantTimeEq as _;
 
 /// Bounds on what one request may ask of the server.
 #[derive(Debug, Clone)]
@@ -43,7 +45,9 @@ pub struct AppState {
 struct Inner {
     pipeline: Pipeline<AnyStore>,
     limits: Limits,
-    read_token: Option<String>,
+    /// The SHA-256 of the read token: comparing digests of equal length in constant time
+    /// hides the token's length as well as its bytes.
+    read_token: Option<Digest32>,
     /// The log's key chain when its key was rotated (`with_key_chain`).
     key_chain: std::sync::OnceLock<KeyChain>,
 }
@@ -65,7 +69,7 @@ impl AppState {
             inner: Arc::new(Inner {
                 pipeline,
                 limits,
-                read_token,
+                read_token: read_token.map(|t| Digest32::of(t.as_bytes())),
                 key_chain: std::sync::OnceLock::new(),
             }),
         }
@@ -96,7 +100,19 @@ impl AppState {
         &self.inner.limits
     }
 
-    pub fn read_token(&self) -> Option<&str> {
-        self.inner.read_token.as_deref()
+    /// Whether reads need a token (`--read-token`).
+    pub fn needs_read_token(&self) -> bool {
+        self.inner.read_token.is_some()
+    }
+
+    /// Whether `given` may read: always without a read token; with one, when `given` is it
+    /// (compared in constant time, whatever its length).
+    pub fn may_read(&self, given: Option<&[u8]>) -> bool {
+        match &self.inner.read_token {
+            None => true,
+            Some(expected) => {
+                given.is_some_and(|token| bool::from(Digest32::of(token).0.ct_eq(&expected.0)))
+            }
+        }
     }
 }

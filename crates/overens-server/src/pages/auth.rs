@@ -6,7 +6,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
-use subtle::ConstantTimeEq as _;
 
 use super::{PageError, Req};
 use crate::AppState;
@@ -16,9 +15,7 @@ pub(crate) async fn require_read_token(
     request: Request,
     next: Next,
 ) -> Response {
-    if let Some(expected) = app.read_token()
-        && !given(&request).is_some_and(|token| bool::from(token.ct_eq(expected.as_bytes())))
-    {
+    if !app.may_read(given(&request).as_deref()) {
         // The error page in the language asked for, if it can be read.
         let req = Req::new(request.uri()).unwrap_or_else(|_| Req::swedish(request.uri()));
         let t = req.t();
@@ -104,5 +101,21 @@ mod tests {
         );
         // The stylesheet is not a read.
         assert_eq!(f.get(super::super::assets::STYLE_PATH).await.status, 200);
+    }
+
+    /// The token's digest is compared, so a prefix, an extension or an empty token is just
+    /// another wrong token; without a read token everyone may read.
+    #[tokio::test]
+    async fn only_the_exact_token_may_read() {
+        let f = fixture(Some("läs")).await;
+        assert!(f.app.needs_read_token());
+        assert!(f.app.may_read(Some("läs".as_bytes())));
+        for wrong in ["", "l", "lä", "läsa", "LÄS", "läs "] {
+            assert!(!f.app.may_read(Some(wrong.as_bytes())), "{wrong:?}");
+        }
+        assert!(!f.app.may_read(None));
+        let open = fixture(None).await;
+        assert!(!open.app.needs_read_token());
+        assert!(open.app.may_read(None) && open.app.may_read(Some(b"anything")));
     }
 }

@@ -35,7 +35,7 @@ pub(crate) fn panel(
         .map(ToString::to_string)
         .collect();
     let file = format!("{id}.bundle.json");
-    let auth = if app.read_token().is_some() {
+    let auth = if app.needs_read_token() {
         " -H \"Authorization: Bearer $OVERENS_READ_TOKEN\""
     } else {
         ""
