@@ -278,3 +278,43 @@ fn tree_nodes(rows: &[Row]) -> Result<Vec<Digest32>, String> {
     }
     Ok(hashes)
 }
+
+#[cfg(test)]
+mod tests {
+    use overens_log::CompactRange;
+
+    use super::*;
+
+    /// The nodes the raw run inserts are the store's tree: written into a `nodes` table,
+    /// they give the root of the leaves, at every size that ends a commit group.
+    #[test]
+    fn the_raw_runs_tree_nodes_are_the_trees_stored_hashes() {
+        let rows: Vec<Row> = (0u8..37)
+            .map(|i| Row {
+                stream: "agreement-x".into(),
+                seq: i64::from(i),
+                id: [i; 16],
+                recorded_at: String::new(),
+                hash: Digest32::of(&[i]),
+                leaf: Digest32::of(&[i, 1]),
+                envelope: Vec::new(),
+            })
+            .collect();
+        let nodes = tree_nodes(&rows).expect("nodes");
+        let conn = Connection::open_in_memory().expect("sqlite");
+        conn.execute_batch(NODES).expect("table");
+        for (id, hash) in nodes.iter().enumerate() {
+            conn.execute(
+                "INSERT INTO nodes (id, hash) VALUES (?1, ?2)",
+                params![id as i64, hash.0.as_slice()],
+            )
+            .expect("insert");
+        }
+        let mut range = CompactRange::new();
+        for (size, row) in (1u64..).zip(&rows) {
+            range.push(row.leaf);
+            let stored = overens_store::sqlite::tree::root(&conn, size).expect("root");
+            assert_eq!(stored, range.root(), "size {size}");
+        }
+    }
+}
