@@ -585,3 +585,59 @@ fn an_edited_recorded_at_is_refused() {
     drop(conn);
     assert_refused(&dir, 40, "the stored leaf hash does not match the record");
 }
+
+// ---- reading beside a running server -----------------------------------------------------
+
+/// Projection commands open the store read-only, so they answer beside a server that holds
+/// the directory, with what the store had committed; writing commands are still refused
+/// there, and change nothing.
+#[test]
+fn reading_commands_answer_beside_a_running_server() {
+    let dir = Dir::with_examples();
+    let reads: [(&str, &[&str]); 5] = [
+        ("agreements", &["--json"]),
+        (
+            "in-force",
+            &[
+                "--agreement",
+                "norrtalje-bus",
+                "--on",
+                "2013-01-01",
+                "--as-of",
+                "2030-01-01T00:00:00Z",
+            ],
+        ),
+        ("versions", &["--agreement", "norrtalje-bus", "--json"]),
+        ("signatures", &["--agreement", "norrtalje-bus"]),
+        ("verify-log", &[]),
+    ];
+    let alone: Vec<String> = reads
+        .iter()
+        .map(|(command, args)| {
+            let run = dir.run(command, args);
+            run.expect_code(0);
+            run.stdout.clone()
+        })
+        .collect();
+    let log_before = dir.export();
+
+    let data = dir.data();
+    let data = data.to_str().expect("UTF-8 path");
+    let mut server = overens_tests::Server::start(&["--data", data, "--listen", "127.0.0.1:0"]);
+    for ((command, args), expected) in reads.iter().zip(&alone) {
+        let run = dir.run(command, args);
+        run.expect_code(0);
+        assert_eq!(&run.stdout, expected, "{command} beside the server");
+    }
+    // Writing still needs the directory to itself.
+    dir.import(None, &[&example_log()])
+        .expect_code(2)
+        .stderr_has(&["in use by another process"]);
+    assert_eq!(server.get_ok("/healthz")["log_len"], 97);
+    assert!(
+        server
+            .terminate(std::time::Duration::from_secs(20))
+            .success()
+    );
+    assert_eq!(dir.export(), log_before, "nothing changed");
+}

@@ -560,6 +560,24 @@ impl DataDir {
         Ok(SqliteStore::open(self.store_path(), options)?)
     }
 
+    /// Opens the store for reading only, beside a server that may be writing it, and replays
+    /// it with full verification: the log as committed at this moment. Nothing in the
+    /// directory is created, locked or changed.
+    pub async fn open_read_only(
+        &self,
+        registrars: &[PublicKey],
+        progress: Progress<'_>,
+    ) -> Result<(SqliteStore, Replayed), DataDirError> {
+        // `trust` records given keys in a directory without any: not for a reader.
+        let trust = match self.registrars()? {
+            Some(_) => self.trust(registrars)?,
+            None => self.trust(&[])?,
+        };
+        let store = SqliteStore::open_read_only(self.store_path())?;
+        let replayed = replay_store(&store, State::new(trust), progress).await?;
+        Ok((store, replayed))
+    }
+
     /// Opens the store and replays it with full verification: what start-up does.
     pub async fn open(
         &self,

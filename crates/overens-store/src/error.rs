@@ -40,6 +40,9 @@ pub enum StoreError {
     InvalidRange(String),
     #[error("storage failure: {0}")]
     Storage(String),
+    /// An append or restore on a store opened with [`crate::SqliteStore::open_read_only`].
+    #[error("{0} was opened read-only: nothing can be appended through it")]
+    ReadOnly(String),
     #[error("the store stopped after a failed commit; restart to recover from disk")]
     Failed,
 }

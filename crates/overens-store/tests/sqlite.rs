@@ -445,3 +445,85 @@ async fn a_changed_node_changes_the_root() {
     let store = open(&path, SqliteOptions::default());
     assert_ne!(store.tree_head(37).await, Ok(independent_root(&log)));
 }
+
+/// A reader beside a writer (a CLI command beside a running server): no lock is taken, it
+/// reads the log as committed when it opened, refuses to write, and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_open_reads_beside_the_writer_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("log.sqlite");
+    let writer = filled(&path).await;
+    let before = snapshot(&writer, &[]).await;
+
+    let reader = SqliteStore::open_read_only(&path).expect("opened beside the writer");
+    assert_eq!(reader.len().await, Ok(37));
+    assert_eq!(read_all(&reader).await, read_all(&writer).await);
+    for size in [0, 1, 17, 37] {
+        assert_eq!(reader.tree_head(size).await, writer.tree_head(size).await);
+    }
+    check_consistent(&snapshot(&reader, &[]).await);
+
+    // Writing through it is refused, and the log stays as it was.
+    let mut chain = Chain::new(agreement("read-only"));
+    let refused = reader
+        .append(batch(&chain.batch(1)))
+        .await
+        .expect_err("read-only");
+    assert!(
+        matches!(&refused, StoreError::ReadOnly(p) if p.contains("log.sqlite")),
+        "{refused:?}"
+    );
+    assert!(refused.to_string().contains("read-only"), "{refused}");
+    assert_eq!(snapshot(&writer, &[]).await, before);
+
+    // The writer goes on; the reader keeps the log it opened, never a half of a commit.
+    let mut later = Chain::new(agreement("later"));
+    append_ok(&writer, &later.batch(3)).await;
+    assert_eq!(reader.len().await, Ok(37));
+    assert_eq!(reader.read_log(37, 10).await, Ok(Vec::new()));
+    let stream = later.stream.clone();
+    assert_eq!(reader.read_stream(&stream, 0, 10).await, Ok(Vec::new()));
+    assert_eq!(
+        reader.head(&stream).await,
+        Ok(overens_core::domain::StreamHead::EMPTY)
+    );
+    assert!(matches!(
+        reader.tree_head(38).await,
+        Err(StoreError::BeyondLog { size: 38, len: 37 })
+    ));
+    let fresh = SqliteStore::open_read_only(&path).expect("a second reader");
+    assert_eq!(fresh.len().await, Ok(40));
+    assert_eq!(read_all(&fresh).await, read_all(&writer).await);
+}
+
+/// A reader creates nothing: a missing file is an error, not a new empty store; and it does
+/// not migrate a file of another schema version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_open_creates_and_migrates_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("missing.sqlite");
+    let error = SqliteStore::open_read_only(&missing).expect_err("no file");
+    assert!(error.to_string().contains("no store file"), "{error}");
+    assert!(!missing.exists());
+
+    let path = dir.path().join("log.sqlite");
+    drop(filled(&path).await);
+    raw(&path)
+        .execute_batch(
+            "DROP TABLE nodes; UPDATE meta SET value = '1' WHERE key = 'schema_version';",
+        )
+        .expect("make a version 1 file");
+    let error = SqliteStore::open_read_only(&path).expect_err("version 1");
+    assert!(
+        error.to_string().contains("schema version 1") && error.to_string().contains("migrate"),
+        "{error}"
+    );
+    let tables: i64 = raw(&path)
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'nodes'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("tables");
+    assert_eq!(tables, 0, "not migrated by a reader");
+}

@@ -69,6 +69,21 @@ pub(crate) async fn open_verified(
         .map_err(data_error(dir))
 }
 
+/// [`open_verified`] for commands that only read: the store is opened read-only, so they
+/// run beside a server that holds the directory, and answer from the log as committed when
+/// they started.
+pub(crate) async fn open_verified_read_only(
+    dir: &Path,
+    trust: &TrustArgs,
+    progress: Progress<'_>,
+) -> Result<(SqliteStore, Replayed), CliError> {
+    let given = given_keys(trust)?;
+    let data = existing(dir)?;
+    data.open_read_only(&given, progress)
+        .await
+        .map_err(data_error(dir))
+}
+
 /// The EventStoreDB/KurrentDB connection string of `--store`, if it names a cluster; `None`
 /// (or `sqlite`) is the SQLite file in the data directory.
 pub(crate) fn cluster(store: Option<&str>) -> Result<Option<&str>, CliError> {

@@ -203,6 +203,7 @@ fn store_refused(error: &StoreError) -> bool {
         | StoreError::BeyondLog { .. }
         | StoreError::InvalidRange(_)
         | StoreError::Storage(_)
+        | StoreError::ReadOnly(_)
         | StoreError::Failed => false,
     }
 }

@@ -68,8 +68,9 @@ pub struct SqliteStore {
     /// Why the `nodes` table does not fit the log, found on opening: roots and proofs are
     /// refused with it (replay names the first bad record before it asks for the root).
     tree_damage: Option<String>,
-    // Held for the store's lifetime: one process writes a store file at a time.
-    _lock: File,
+    // Held for the store's lifetime: one process writes a store file at a time. `None` for
+    // a store opened read-only, which takes no lock and has no writer.
+    lock: Option<File>,
 }
 
 impl SqliteStore {
@@ -120,7 +121,44 @@ impl SqliteStore {
             committed,
             readers: Arc::new(Mutex::new(Vec::new())),
             tree_damage,
-            _lock: lock,
+            lock: Some(lock),
+        })
+    }
+
+    /// Opens an existing store file for reading only, beside a process that may be writing
+    /// it (a running server): no lock, no writer thread, nothing created or migrated. It
+    /// reads the log as it was committed at this moment (its length and tree are taken in
+    /// one read transaction); records committed later are not seen, and every append or
+    /// restore is refused with [`StoreError::ReadOnly`].
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        if !path.is_file() {
+            return Err(StoreError::Storage(format!(
+                "{}: no store file there",
+                path.display()
+            )));
+        }
+        let conn = schema::connect(&path, false)?;
+        schema::check_version(&conn, &path)?;
+        // One snapshot: a commit landing between the two reads would add nodes that a
+        // length read before it does not account for.
+        conn.execute_batch("BEGIN")?;
+        let read = read::tail(&conn).and_then(|tail| {
+            let damage = tree::damage(&conn, tail.len)?;
+            Ok((tail.len, damage))
+        });
+        conn.execute_batch("COMMIT")?;
+        let (len, tree_damage) = read?;
+        // The sender is dropped: the length never moves, and a wait for growth ends at once.
+        let (_, committed) = watch::channel(len);
+        Ok(SqliteStore {
+            path,
+            requests: Mutex::new(None),
+            writer: Mutex::new(None),
+            committed,
+            readers: Arc::new(Mutex::new(vec![conn])),
+            tree_damage,
+            lock: None,
         })
     }
 
@@ -141,6 +179,9 @@ impl SqliteStore {
     }
 
     fn send(&self, request: Request) -> Result<(), StoreError> {
+        if self.lock.is_none() {
+            return Err(StoreError::ReadOnly(self.path.display().to_string()));
+        }
         let sender = self.requests.lock().map_err(|_| StoreError::Failed)?;
         let sender = sender.as_ref().ok_or(StoreError::Failed)?;
         sender.send(request).map_err(|_| StoreError::Failed)
@@ -212,8 +253,9 @@ impl EventStore for SqliteStore {
 
     async fn head(&self, stream: &StreamId) -> Result<StreamHead, StoreError> {
         let stream = stream.clone();
+        let committed = *self.committed.borrow();
         self.read(move |conn| {
-            let last = read::read_stream_last(conn, &stream)?;
+            let last = read::read_stream_last(conn, &stream, committed)?;
             Ok(last.map_or(StreamHead::EMPTY, |r| StreamHead {
                 next_seq: r.seq + 1,
                 prev: r.hash,
@@ -229,7 +271,9 @@ impl EventStore for SqliteStore {
         limit: usize,
     ) -> Result<Vec<StoredRecord>, StoreError> {
         let stream = stream.clone();
-        self.read(move |conn| read::read_stream(conn, &stream, from_seq, limit))
+        // Only committed records, as `read_log`.
+        let committed = *self.committed.borrow();
+        self.read(move |conn| read::read_stream(conn, &stream, from_seq, limit, committed))
             .await
     }
 
@@ -274,6 +318,7 @@ impl EventStore for SqliteStore {
         let wait = committed.wait_for(|len| *len > known);
         match tokio::time::timeout(timeout, wait).await {
             Ok(Ok(len)) => Ok(*len),
+            Ok(Err(_)) if self.lock.is_none() => Ok(*self.committed.borrow()),
             Ok(Err(_)) => Err(StoreError::Failed),
             Err(_) => Ok(*self.committed.borrow()),
         }

@@ -85,18 +85,22 @@ pub(crate) fn read_log(
     Ok(out)
 }
 
+/// A stream's records from `from_seq`, of those below index `below` (the committed ones).
 pub(crate) fn read_stream(
     conn: &Connection,
     stream: &StreamId,
     from_seq: u64,
     limit: usize,
+    below: u64,
 ) -> Result<Vec<StoredRecord>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM events WHERE stream = ?1 AND seq >= ?2 ORDER BY seq LIMIT ?3"
+        "SELECT {COLUMNS} FROM events WHERE stream = ?1 AND seq >= ?2 AND idx < ?4
+         ORDER BY seq LIMIT ?3"
     ))?;
     // A seq past i64 must not wrap to a negative one (that would read from the start).
     let from_seq = i64::try_from(from_seq).unwrap_or(i64::MAX);
-    let mut rows = stmt.query(params![stream.to_string(), from_seq, limit as i64])?;
+    let below = i64::try_from(below).unwrap_or(i64::MAX);
+    let mut rows = stmt.query(params![stream.to_string(), from_seq, limit as i64, below])?;
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
         out.push(record(row)?);
@@ -209,14 +213,17 @@ pub(crate) fn by_id(
     }
 }
 
+/// A stream's last record below index `below` (the committed ones).
 pub(crate) fn read_stream_last(
     conn: &Connection,
     stream: &StreamId,
+    below: u64,
 ) -> Result<Option<StoredRecord>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM events WHERE stream = ?1 ORDER BY seq DESC LIMIT 1"
+        "SELECT {COLUMNS} FROM events WHERE stream = ?1 AND idx < ?2 ORDER BY seq DESC LIMIT 1"
     ))?;
-    let mut rows = stmt.query([stream.to_string()])?;
+    let below = i64::try_from(below).unwrap_or(i64::MAX);
+    let mut rows = stmt.query(params![stream.to_string(), below])?;
     match rows.next()? {
         Some(row) => Ok(Some(record(row)?)),
         None => Ok(None),

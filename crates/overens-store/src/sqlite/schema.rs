@@ -79,6 +79,27 @@ pub(crate) fn connect(path: &Path, writer: bool) -> Result<Connection, StoreErro
     Ok(conn)
 }
 
+/// A reader cannot migrate: a file of another schema version must be opened for writing
+/// once (by `overens replay` or the server) first.
+pub(crate) fn check_version(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let version: Option<String> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .ok();
+    match version {
+        Some(v) if v == SCHEMA_VERSION.to_string() => Ok(()),
+        found => Err(StoreError::Storage(format!(
+            "{}: store schema version {}, this build reads version {SCHEMA_VERSION}; open it \
+             once for writing (`overens replay --data DIR`, with no server running) to migrate it",
+            path.display(),
+            found.as_deref().unwrap_or("unknown")
+        ))),
+    }
+}
+
 /// Version 1 had no `nodes` table: compute the tree's stored hashes once from the records'
 /// leaf hashes (two hashes per record, no signature checks), in one transaction with the
 /// version bump, so an interrupted migration leaves a version 1 file that migrates again.

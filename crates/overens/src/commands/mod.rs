@@ -54,12 +54,12 @@ pub(crate) fn load_source(source: Source<'_>, trust: &TrustArgs) -> Result<Loade
     }
 }
 
-/// Replays a data directory's store with every check; the store is closed again before
-/// anything is answered.
+/// Replays a data directory's store with every check, read-only (a server may be running
+/// on it); the store is closed again before anything is answered.
 fn load_data(dir: &Path, trust: &TrustArgs) -> Result<Loaded, CliError> {
     let runtime = data::runtime()?;
     let replayed = runtime.block_on(async {
-        let (_store, replayed) = data::open_verified(dir, trust, &mut |_, _| {}).await?;
+        let (_store, replayed) = data::open_verified_read_only(dir, trust, &mut |_, _| {}).await?;
         Ok::<_, CliError>(replayed)
     })?;
     Ok(Loaded {
