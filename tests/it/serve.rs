@@ -453,3 +453,69 @@ fn a_served_bundle_verifies_offline_and_a_tampered_one_does_not() {
     std::fs::write(&bad, tampered).expect("write tampered");
     overens(args(&bad)).expect_code(1);
 }
+
+/// A server whose commit fails (here: a row written into its SQLite file behind its back
+/// takes the index it was about to use) stops taking appends and says so: `/healthz` turns
+/// 503 with the reason, every later append is a 503 `store-failed` problem with it, and
+/// reads go on answering from the last verified log. A restart refuses the foreign row.
+#[test]
+fn a_halted_server_says_so_on_health_and_appends_while_reads_go_on() {
+    use overens_core::event::SectionRevised;
+    use overens_core::{Event, SecretKey, StreamId};
+
+    let tmp = TempDir::new().expect("tmp");
+    let data = example_data(&tmp);
+    let server = Server::start(&["--data", path_str(&data), "--listen", "127.0.0.1:0"]);
+    assert_eq!(server.get_ok("/healthz")["status"], "ok");
+    let agreements = server.get_ok("/v1/agreements");
+
+    let conn = rusqlite::Connection::open(data.join("overens.sqlite")).expect("the file");
+    conn.busy_timeout(Duration::from_secs(10)).expect("busy");
+    conn.execute(
+        "INSERT INTO events (idx, stream, seq, id, recorded_at, hash, leaf, envelope)
+         SELECT 97, stream, seq + 1000, randomblob(16), recorded_at, hash, leaf, envelope
+         FROM events WHERE idx = 96",
+        [],
+    )
+    .expect("a row behind the server's back");
+    drop(conn);
+
+    let stream = StreamId::Agreement("norrkoping-barn-och-unga".parse().expect("slug"));
+    let text = std::fs::read_to_string(
+        workspace_root().join(format!("events/examples/keys/{VARD}-1.key")),
+    )
+    .expect("a test key");
+    let key = SecretKey::from_text(text.trim()).expect("a key");
+    let section = |text: &str| {
+        Event::SectionRevised(SectionRevised {
+            section: "syfte".parse().expect("slug"),
+            heading: "Syfte".into(),
+            text: text.into(),
+        })
+    };
+    let (_, failed) = server.append(&stream, &key, &section("Första försöket."));
+    assert!(failed.status >= 500, "{}", failed.body);
+
+    let (status, health) = server.get("/healthz");
+    assert_eq!(status, 503, "{health}");
+    assert_eq!(health["status"], "halted");
+    assert_eq!(health["log_len"], 97);
+    let reason = health["reason"].as_str().expect("a reason").to_owned();
+    assert!(!reason.is_empty());
+
+    let (_, refused) = server.append(&stream, &key, &section("Andra försöket."));
+    assert_eq!(refused.status, 503, "{}", refused.body);
+    let problem = refused.json();
+    assert_eq!(problem["type"], "/problems/store-failed");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(&reason) && d.contains("restart")),
+        "{problem}"
+    );
+    assert_eq!(server.get_ok("/v1/agreements"), agreements, "reads go on");
+    drop(server);
+
+    let restart = overens(["replay", "--data", path_str(&data)]);
+    restart.expect_code(1).stderr_has(&["index 97"]);
+}

@@ -36,4 +36,8 @@ pub enum AppendError {
     },
     #[error(transparent)]
     Store(StoreError),
+    /// The pipeline stopped taking appends earlier (a commit failed, or the shared log held
+    /// a record that does not verify); the reason is the first failure's.
+    #[error("this server stopped taking appends: {0}; restart it once the cause is fixed")]
+    Halted(String),
 }

@@ -56,6 +56,14 @@ pub struct Snapshot {
     /// The checkpoint of the tree of `len` records, signed with the log's key; `None` for a
     /// pipeline started without one ([`Pipeline::start`]).
     pub checkpoint: Option<SignedCheckpoint>,
+    /// Why the pipeline stopped taking appends, once it has: readers keep this snapshot's
+    /// projections (the last verified ones) and health checks report it.
+    pub halted: Option<String>,
+}
+
+/// Marks the published snapshot halted with `error`: its projections stay what readers see.
+pub(crate) fn halt(publish: &watch::Sender<Snapshot>, error: &StoreError) {
+    publish.send_modify(|snapshot| snapshot.halted = Some(error.to_string()));
 }
 
 pub(crate) struct Job {
@@ -170,6 +178,7 @@ impl<S: EventStore> Pipeline<S> {
             len: replayed.state.len(),
             state: replayed.state.clone(),
             checkpoint,
+            halted: None,
         };
         let log_key = signer.as_ref().map(|s| s.verifier_key().clone());
         let (publish, published) = watch::channel(snapshot);
@@ -215,6 +224,7 @@ impl<S: EventStore> Pipeline<S> {
             len: state.len(),
             state: state.clone(),
             checkpoint,
+            halted: None,
         };
         let log_key = signer.as_ref().map(|s| s.verifier_key().clone());
         let (publish, published) = watch::channel(snapshot);
@@ -343,7 +353,7 @@ impl<S: EventStore> Sequencer<S> {
             }
             if let Some(error) = &self.failed {
                 for job in group {
-                    let _ = job.reply.send(Err(AppendError::Store(error.clone())));
+                    let _ = job.reply.send(Err(AppendError::Halted(error.to_string())));
                 }
                 continue;
             }
@@ -405,6 +415,7 @@ impl<S: EventStore> Sequencer<S> {
                 // commits publishes; refused jobs change nothing), so no copy of it is
                 // taken up front: that copy would make every change copy what it touches.
                 self.state = self.publish.borrow().state.clone();
+                halt(&self.publish, &error);
                 self.failed = Some(error.clone());
                 for job in group {
                     let _ = job.reply.send(Err(AppendError::Store(error.clone())));
@@ -421,6 +432,7 @@ impl<S: EventStore> Sequencer<S> {
                     // snapshot, whose checkpoint is of its own length; these appends are
                     // answered with the error, as no signed checkpoint includes them (they
                     // are durable: a restart replays them, and a retry then gets them).
+                    halt(&self.publish, &error);
                     self.failed = Some(error.clone());
                     for job in group {
                         let _ = job.reply.send(Err(AppendError::Store(error.clone())));
@@ -432,6 +444,7 @@ impl<S: EventStore> Sequencer<S> {
                 state: self.state.clone(),
                 len: self.state.len(),
                 checkpoint,
+                halted: None,
             });
         }
         let log_len = self.state.len();

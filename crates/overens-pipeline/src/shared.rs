@@ -71,7 +71,7 @@ impl<S: EventStore> SharedSequencer<S> {
                     }
                     if let Some(error) = &self.failed {
                         for job in group {
-                            let _ = job.reply.send(Err(AppendError::Store(error.clone())));
+                            let _ = job.reply.send(Err(AppendError::Halted(error.to_string())));
                         }
                         continue;
                     }
@@ -93,6 +93,7 @@ impl<S: EventStore> SharedSequencer<S> {
         for (_, waiting) in std::mem::take(&mut self.waiting) {
             let _ = waiting.reply.send(Err(AppendError::Store(error.clone())));
         }
+        crate::pipeline::halt(&self.publish, &error);
         self.failed = Some(error);
     }
 
@@ -135,6 +136,7 @@ impl<S: EventStore> SharedSequencer<S> {
             state: self.replayer.state().clone(),
             len: size,
             checkpoint,
+            halted: None,
         });
         self.answer_folded();
         Ok(())

@@ -1157,6 +1157,15 @@ async fn a_commit_that_fails_publishes_nothing_and_stops_the_pipeline() {
     assert!(matches!(error, AppendError::Store(_)), "{error}");
     assert_eq!(pipeline.snapshot().len, before.len);
     assert_eq!(projection(&pipeline.snapshot().state), seen);
+    // Readers (and the health check) learn why appends stopped.
+    let reason = pipeline.snapshot().halted.expect("halted");
+    assert_eq!(
+        reason,
+        match &error {
+            AppendError::Store(e) => e.to_string(),
+            other => panic!("{other}"),
+        }
+    );
 
     // It serves no more appends: its state may no longer be what the disk holds.
     let envelope = sign(
@@ -1166,7 +1175,7 @@ async fn a_commit_that_fails_publishes_nothing_and_stops_the_pipeline() {
         &section("b", "text"),
     );
     let error = pipeline.append(vec![envelope]).await.expect_err("stopped");
-    assert!(matches!(error, AppendError::Store(_)), "{error}");
+    assert_eq!(error, AppendError::Halted(reason), "{error}");
     assert_eq!(projection(&pipeline.snapshot().state), seen);
     stop(pipeline).await;
 

@@ -20,11 +20,14 @@ use overens_store::{
 };
 
 /// A store seen through a gate: reads of the log stop at `gate` records, as for a server
-/// whose subscription lags. Writes go through.
+/// whose subscription lags. Writes go through. The record at `altered` is read with one
+/// character of its signature changed (and its hashes recomputed from the changed bytes),
+/// as an event written to a cluster by something other than an Överens server would be.
 #[derive(Clone)]
 struct Gated {
     inner: Arc<SqliteStore>,
     gate: Arc<AtomicU64>,
+    altered: Arc<AtomicU64>,
 }
 
 impl Gated {
@@ -37,6 +40,24 @@ impl Gated {
     fn gate(&self) -> u64 {
         self.gate.load(Ordering::SeqCst)
     }
+    fn alter(&self, index: u64) {
+        self.altered.store(index, Ordering::SeqCst);
+    }
+}
+
+/// `record` with one character of its signature changed: still canonical, still the same
+/// stream, seq and id, its hashes those of the new bytes; only the signature fails.
+fn with_a_bad_signature(mut record: StoredRecord) -> StoredRecord {
+    let text = String::from_utf8(record.envelope).expect("UTF-8");
+    let at = text.find("\"sig\":\"").expect("a signature") + 10;
+    let old = text.as_bytes()[at];
+    let new = if old == b'A' { "B" } else { "A" };
+    let text = format!("{}{new}{}", &text[..at], &text[at + 1..]);
+    record.envelope = text.into_bytes();
+    record.hash = Digest32::of(&record.envelope);
+    record.leaf =
+        overens_store::record_leaf_hash(&record.envelope, record.index, record.recorded_at);
+    record
 }
 
 impl EventStore for Gated {
@@ -69,7 +90,18 @@ impl EventStore for Gated {
             return Ok(Vec::new());
         }
         let limit = limit.min((gate - from).try_into().unwrap_or(usize::MAX));
-        self.inner.read_log(from, limit).await
+        let altered = self.altered.load(Ordering::SeqCst);
+        let records = self.inner.read_log(from, limit).await?;
+        Ok(records
+            .into_iter()
+            .map(|r| {
+                if r.index == altered {
+                    with_a_bad_signature(r)
+                } else {
+                    r
+                }
+            })
+            .collect())
     }
     async fn tree_head(&self, size: u64) -> Result<Digest32, StoreError> {
         self.inner.tree_head(size).await
@@ -126,6 +158,7 @@ async fn two_servers() -> Servers {
     let gated = |store: &Arc<SqliteStore>| Gated {
         inner: store.clone(),
         gate: Arc::new(AtomicU64::new(u64::MAX)),
+        altered: Arc::new(AtomicU64::new(u64::MAX)),
     };
     let b_gate = gated(&store);
     Servers {
@@ -335,4 +368,61 @@ async fn a_write_decided_before_its_signer_s_revocation_is_void_on_every_server(
         })
     );
     assert_eq!(s.store.len().await.expect("len"), EXAMPLE_LEN + 2);
+}
+
+/// A record of the shared log that does not verify stops the server that reads it: it
+/// folds nothing from that record on, says why in its snapshot (the health check's 503),
+/// refuses every append with that reason and writes nothing; readers keep the last
+/// verified projections. A server that read the record intact goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_that_does_not_verify_halts_the_server_that_reads_it() {
+    let s = two_servers().await;
+    s.b_gate.alter(EXAMPLE_LEN);
+    let on_a = sign(
+        &kommun_key(),
+        &agreement(),
+        head_of(&s.a.snapshot(), &agreement()),
+        &section("syfte", "Skrivet på A."),
+    );
+    s.a.append(vec![on_a.clone()]).await.expect("accepted on A");
+
+    let mut snapshots = s.b.subscribe();
+    let halted = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let snapshot = snapshots.borrow_and_update().clone();
+            if snapshot.halted.is_some() {
+                return snapshot;
+            }
+            snapshots.changed().await.expect("the sequencer runs");
+        }
+    })
+    .await
+    .expect("B halts within 10 s");
+    let reason = halted.halted.clone().expect("a reason");
+    assert!(
+        reason.contains(&format!("index {EXAMPLE_LEN}")) && reason.contains("signature"),
+        "{reason}"
+    );
+    assert_eq!(
+        halted.len, EXAMPLE_LEN,
+        "nothing past the last verified record"
+    );
+    assert_eq!(
+        projection(&halted.state),
+        projection(&replay_log_file(&log_text(), empty_state()).expect("example"))
+    );
+
+    let len = s.store.len().await.expect("len");
+    let next = sign(
+        &kommun_key(),
+        &agreement(),
+        after(&on_a),
+        &section("syfte", "Skrivet på B."),
+    );
+    match s.b.append(vec![next]).await {
+        Err(AppendError::Halted(why)) => assert_eq!(why, reason),
+        other => panic!("B took an append after halting: {other:?}"),
+    }
+    assert_eq!(s.store.len().await, Ok(len), "nothing written");
+    assert!(s.a.snapshot().halted.is_none(), "A read the record intact");
 }

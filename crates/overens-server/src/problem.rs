@@ -256,6 +256,7 @@ impl From<AppendError> for ApiError {
             )
             .with(json!({ "position": position, "limit": exceeded.limit })),
             AppendError::Store(e) => store(e),
+            AppendError::Halted(_) => ApiError::new("store-failed", error.to_string()),
         }
     }
 }
