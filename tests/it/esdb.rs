@@ -255,3 +255,100 @@ fn two_servers_on_one_cluster_converge_and_read_their_own_writes() {
         "the stale write left nothing"
     );
 }
+
+/// An envelope that continues its stream but whose signature does not verify, written to
+/// the cluster by another tool (whoever has write access can): every server that follows
+/// the log stops taking appends at it, says so on `/healthz` (503, with the index), keeps
+/// answering reads from the verified log before it, and a replay refuses the log there.
+#[test]
+fn a_record_written_around_the_servers_that_does_not_verify_halts_them_all() {
+    use eventstore::{AppendToStreamOptions, EventData, ExpectedRevision};
+
+    let cluster = Cluster::start();
+    let tmp = TempDir::new().expect("tmp");
+    let (a_dir, b_dir) = (tmp.path().join("a"), tmp.path().join("b"));
+    let url = cluster.url();
+    let registrar = example_registrar();
+    overens([
+        "import",
+        "--data",
+        path(&a_dir),
+        "--store",
+        &url,
+        "--registrar",
+        path(&registrar),
+        path(&example_log()),
+    ])
+    .expect_code(0);
+    let start = |dir: &Path| {
+        Server::start(&[
+            "--data",
+            path(dir),
+            "--init",
+            "--registrar",
+            path(&registrar),
+            "--store",
+            &url,
+            "--listen",
+            "127.0.0.1:0",
+        ])
+    };
+    let (a, b) = (start(&a_dir), start(&b_dir));
+    let before = reads(&a);
+
+    let stream = StreamId::Agreement("norrkoping-barn-och-unga".parse().expect("slug"));
+    let key = party_key("norrkoping-socialkontoret-1");
+    let section = Event::SectionRevised(SectionRevised {
+        section: "syfte".parse().expect("slug"),
+        heading: "Syfte".into(),
+        text: "Skrivet förbi servrarna.".into(),
+    });
+    let (seq, prev) = a.head(&stream);
+    let envelope = sign(&key, &stream, seq, prev, now(), &section);
+    // One character of the signature changed: canonical, chained, not verifiable.
+    let text = String::from_utf8(envelope.canonical_bytes()).expect("UTF-8");
+    let at = text.find("\"sig\":\"").expect("a signature") + 10;
+    let swapped = if &text[at..=at] == "A" { "B" } else { "A" };
+    let altered = format!("{}{swapped}{}", &text[..at], &text[at + 1..]);
+    cluster.runtime.block_on(async {
+        let client =
+            eventstore::Client::new(url.parse().expect("connection string")).expect("a client");
+        client
+            .append_to_stream(
+                "overens-agreement-norrkoping-barn-och-unga",
+                &AppendToStreamOptions::default()
+                    .expected_revision(ExpectedRevision::Exact(seq - 1)),
+                EventData::binary("SectionRevised", bytes::Bytes::from(altered))
+                    .id(*envelope.id.as_uuid()),
+            )
+            .await
+            .expect("written around the servers");
+    });
+
+    for server in [&a, &b] {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let health = loop {
+            let (status, health) = server.get("/healthz");
+            if status == 503 {
+                break health;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not halt: {health}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(health["status"], "halted");
+        assert_eq!(health["log_len"], 97);
+        let reason = health["reason"].as_str().expect("a reason");
+        assert!(reason.contains("index 97"), "{reason}");
+        let (_, refused) = server.append(&stream, &key, &section);
+        assert_eq!(refused.status, 503, "{}", refused.body);
+        assert_eq!(reads(server), before, "reads answer from the verified log");
+    }
+    drop((a, b));
+
+    overens(["replay", "--data", path(&a_dir), "--store", &url])
+        .expect_code(1)
+        .stderr_has(&["index 97"]);
+}
