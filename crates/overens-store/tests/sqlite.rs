@@ -491,6 +491,13 @@ async fn a_read_only_open_reads_beside_the_writer_and_writes_nothing() {
         reader.tree_head(38).await,
         Err(StoreError::BeyondLog { size: 38, len: 37 })
     ));
+    // Its log never grows: a wait for growth takes its time and reports the same length.
+    let waited = std::time::Instant::now();
+    assert_eq!(
+        reader.wait_for_growth(37, Duration::from_millis(50)).await,
+        Ok(37)
+    );
+    assert!(waited.elapsed() >= Duration::from_millis(50));
     let fresh = SqliteStore::open_read_only(&path).expect("a second reader");
     assert_eq!(fresh.len().await, Ok(40));
     assert_eq!(read_all(&fresh).await, read_all(&writer).await);
