@@ -1,10 +1,12 @@
 //! Import and export of log files: restore and migration, keeping indexes and recorded
 //! times; export writes the canonical lines back, so import then export gives the same bytes.
 
+use std::collections::VecDeque;
 use std::io::Write;
 
+use overens_core::record::RecordError;
 use overens_core::replay::Defect;
-use overens_core::{LogRecord, Replayer, State};
+use overens_core::{EnvelopeError, LogRecord, Replayer, State, VerifiedEvent};
 use overens_store::{AppendEvent, EventStore, RestoreRecord, StoreError};
 
 use crate::replay::{ReplayError, replay_into};
@@ -64,74 +66,93 @@ pub async fn import<S: EventStore>(
     // part of it), but from there on every index follows the one before.
     let mut next: Option<u64> = None;
     for (file, text) in files {
-        for (i, line) in text.split_terminator('\n').enumerate() {
-            let record = LogRecord::parse_line(line).map_err(|e| ImportError::Log {
-                file: file.clone(),
-                error: overens_core::LogError {
-                    line: Some(i + 1),
-                    index: None,
-                    stream: None,
-                    seq: None,
-                    defect: Box::new(e.into()),
-                },
-            })?;
-            if let Some(expected) = next
-                && record.index != expected
-            {
-                return Err(ImportError::Log {
+        let mut lines = text.split_terminator('\n').enumerate().peekable();
+        let mut ahead = VecDeque::new();
+        loop {
+            // Lines are parsed and their signatures checked on blocking threads, several
+            // chunks ahead, while this task checks the ones before against the log.
+            while ahead.len() < AHEAD && lines.peek().is_some() {
+                let chunk: Vec<(usize, String)> = lines
+                    .by_ref()
+                    .take(CHUNK)
+                    .map(|(i, line)| (i, line.to_owned()))
+                    .collect();
+                ahead.push_back(tokio::task::spawn_blocking(move || read_lines(chunk)));
+            }
+            let Some(chunk) = ahead.pop_front() else {
+                break;
+            };
+            let chunk = chunk
+                .await
+                .map_err(|e| StoreError::Storage(format!("import worker: {e}")))?;
+            for (i, line, read) in chunk {
+                let (record, verified) = read.map_err(|e| ImportError::Log {
                     file: file.clone(),
                     error: overens_core::LogError {
                         line: Some(i + 1),
-                        index: Some(record.index),
-                        stream: Some(record.event.stream.clone()),
-                        seq: Some(record.event.seq),
-                        defect: Box::new(Defect::Index {
-                            expected,
-                            got: record.index,
-                        }),
+                        index: None,
+                        stream: None,
+                        seq: None,
+                        defect: Box::new(e.into()),
                     },
-                });
-            }
-            next = Some(record.index + 1);
-            if record.index < stored_len {
-                let stored = store.read_log(record.index, 1).await?;
-                if stored.first().map(|s| s.log_line()) != Some(line.to_owned()) {
-                    return Err(ImportError::Diverges {
+                })?;
+                if let Some(expected) = next
+                    && record.index != expected
+                {
+                    return Err(ImportError::Log {
+                        file: file.clone(),
+                        error: overens_core::LogError {
+                            line: Some(i + 1),
+                            index: Some(record.index),
+                            stream: Some(record.event.stream.clone()),
+                            seq: Some(record.event.seq),
+                            defect: Box::new(Defect::Index {
+                                expected,
+                                got: record.index,
+                            }),
+                        },
+                    });
+                }
+                next = Some(record.index + 1);
+                if record.index < stored_len {
+                    let stored = store.read_log(record.index, 1).await?;
+                    if stored.first().map(|s| s.log_line()) != Some(line) {
+                        return Err(ImportError::Diverges {
+                            file: file.clone(),
+                            line: i + 1,
+                            index: record.index,
+                        });
+                    }
+                    summary.already_present += 1;
+                    continue;
+                }
+                let expected = stored_len + pending.len() as u64;
+                if record.index > expected {
+                    return Err(ImportError::Gap {
                         file: file.clone(),
                         line: i + 1,
                         index: record.index,
+                        len: expected,
                     });
                 }
-                summary.already_present += 1;
-                continue;
-            }
-            let expected = stored_len + pending.len() as u64;
-            if record.index > expected {
-                return Err(ImportError::Gap {
-                    file: file.clone(),
-                    line: i + 1,
-                    index: record.index,
-                    len: expected,
-                });
-            }
-            let verified = record.event.clone().verify();
-            let event = verified.clone().ok().map(|v| AppendEvent::from(&v));
-            let (index, recorded_at) = (record.index, record.recorded_at);
-            replayer
-                .push_verified(record, verified)
-                .map_err(|mut error| {
-                    error.line = Some(i + 1);
-                    ImportError::Log {
-                        file: file.clone(),
-                        error,
-                    }
-                })?;
-            if let Some(event) = event {
-                pending.push(RestoreRecord {
-                    index,
-                    recorded_at,
-                    event,
-                });
+                let event = verified.as_ref().ok().map(AppendEvent::from);
+                let (index, recorded_at) = (record.index, record.recorded_at);
+                replayer
+                    .push_verified(record, verified)
+                    .map_err(|mut error| {
+                        error.line = Some(i + 1);
+                        ImportError::Log {
+                            file: file.clone(),
+                            error,
+                        }
+                    })?;
+                if let Some(event) = event {
+                    pending.push(RestoreRecord {
+                        index,
+                        recorded_at,
+                        event,
+                    });
+                }
             }
         }
     }
@@ -140,6 +161,34 @@ pub async fn import<S: EventStore>(
         store.restore(chunk.to_vec()).await?;
     }
     Ok((replayer.into_parts().0, summary))
+}
+
+/// How many lines are parsed and verified as one unit of work.
+const CHUNK: usize = 1024;
+/// How many chunks are read ahead of the checks against the log.
+const AHEAD: usize = 4;
+
+/// A line of a log file: its number (from 0), its text, and its record with the verdict on
+/// its signature, or why it is not a record.
+type ReadLine = (
+    usize,
+    String,
+    Result<(LogRecord, Result<VerifiedEvent, EnvelopeError>), RecordError>,
+);
+
+/// Parses and verifies a chunk of lines (on a blocking thread): the order and the checks
+/// against the log are the caller's.
+fn read_lines(lines: Vec<(usize, String)>) -> Vec<ReadLine> {
+    lines
+        .into_iter()
+        .map(|(i, line)| {
+            let read = LogRecord::parse_line(&line).map(|record| {
+                let verified = record.event.clone().verify();
+                (record, verified)
+            });
+            (i, line, read)
+        })
+        .collect()
 }
 
 /// Brings a fresh replayer up to the stored log, so the records that follow are checked
