@@ -17,6 +17,8 @@ pub use limits::{AppendLimits, LimitExceeded};
 pub use pipeline::{Pipeline, PipelineOptions, Snapshot};
 pub use replay::{Progress, ReplayError, Replayed, replay_store};
 pub use stores::AnyStore;
-pub use transfer::{ExportError, ImportError, ImportSummary, export, import};
+pub use transfer::{
+    CheckedImport, ExportError, ImportError, ImportSummary, check_import, export, import,
+};
 
 pub use overens_log::{KeyChain, LogSigner, SignedCheckpoint, VerifierKey};

@@ -59,7 +59,60 @@ pub async fn import<S: EventStore>(
     files: &[(String, String)],
 ) -> Result<(State, ImportSummary), ImportError> {
     let stored_len = store.len().await?;
-    let mut replayer = seed(Replayer::new(empty), store, stored_len).await?;
+    let replayer = seed(Replayer::new(empty), store, stored_len).await?;
+    check(Some(store), stored_len, replayer, files)
+        .await?
+        .restore_into(store)
+        .await
+}
+
+/// Log files checked as an import into a store that does not exist yet: every record
+/// verified against the trust anchors of `empty`, in order, before anything is created.
+/// [`CheckedImport::restore_into`] then writes them into the new, empty store.
+pub async fn check_import(
+    empty: State,
+    files: &[(String, String)],
+) -> Result<CheckedImport, ImportError> {
+    check::<overens_store::SqliteStore>(None, 0, Replayer::new(empty), files).await
+}
+
+/// Records that passed every check of an import, waiting to be restored.
+#[derive(Debug)]
+pub struct CheckedImport {
+    replayer: Replayer,
+    summary: ImportSummary,
+    pending: Vec<RestoreRecord>,
+}
+
+impl CheckedImport {
+    /// Restores the checked records. The store must still end where the check found it
+    /// (empty, for [`check_import`]): its restore refuses anything that does not continue
+    /// its log exactly.
+    pub async fn restore_into<S: EventStore>(
+        self,
+        store: &S,
+    ) -> Result<(State, ImportSummary), ImportError> {
+        let CheckedImport {
+            replayer,
+            mut summary,
+            pending,
+        } = self;
+        summary.imported = pending.len() as u64;
+        for chunk in pending.chunks(4096) {
+            store.restore(chunk.to_vec()).await?;
+        }
+        Ok((replayer.into_parts().0, summary))
+    }
+}
+
+/// The checks of an import: `replayer` holds the stored log of `stored_len` records (read
+/// from `store` where a file repeats it; no store means an empty one).
+async fn check<S: EventStore>(
+    store: Option<&S>,
+    stored_len: u64,
+    mut replayer: Replayer,
+    files: &[(String, String)],
+) -> Result<CheckedImport, ImportError> {
     let mut summary = ImportSummary::default();
     let mut pending: Vec<RestoreRecord> = Vec::new();
     // The files, in order, are one log: it may start anywhere in the stored log (repeating
@@ -114,7 +167,7 @@ pub async fn import<S: EventStore>(
                     });
                 }
                 next = Some(record.index + 1);
-                if record.index < stored_len {
+                if let Some(store) = store.filter(|_| record.index < stored_len) {
                     let stored = store.read_log(record.index, 1).await?;
                     if stored.first().map(|s| s.log_line()) != Some(line) {
                         return Err(ImportError::Diverges {
@@ -156,11 +209,11 @@ pub async fn import<S: EventStore>(
             }
         }
     }
-    summary.imported = pending.len() as u64;
-    for chunk in pending.chunks(4096) {
-        store.restore(chunk.to_vec()).await?;
-    }
-    Ok((replayer.into_parts().0, summary))
+    Ok(CheckedImport {
+        replayer,
+        summary,
+        pending,
+    })
 }
 
 /// How many lines are parsed and verified as one unit of work.

@@ -3,7 +3,7 @@
 //! refused import is left behind, not even the trust anchors of a first one.
 
 use overens_core::{Replayer, State};
-use overens_pipeline::{DataDir, ImportError, import};
+use overens_pipeline::{DataDir, ImportError, check_import, import};
 use overens_store::SqliteOptions;
 
 use crate::cli::ImportArgs;
@@ -37,13 +37,21 @@ pub(crate) fn run(args: &ImportArgs) -> Result<String, CliError> {
         error: Box::new(error),
     };
     let cluster = data::cluster(args.store.url())?;
-    if cluster.is_some() || !data.store_path().exists() {
-        // A new store: verify the files before creating anything, so a refused import
-        // leaves no empty store behind. (Import verifies again as it restores.)
-        verify_files(&files, &trust).map_err(import_error)?;
-    }
-
     let runtime = data::runtime()?;
+    // A new SQLite store: every record is checked before the store is created, so a
+    // refused import leaves no empty store behind, and the checked records are restored
+    // as they are. A cluster may hold a log already: the files are verified on their own
+    // first, then checked again against what it holds.
+    let checked = if cluster.is_none() && !data.store_path().exists() {
+        let checked = runtime.block_on(check_import(State::new(trust.clone()), &files));
+        Some(checked.map_err(import_error)?)
+    } else {
+        if cluster.is_some() {
+            verify_files(&files, &trust).map_err(import_error)?;
+        }
+        None
+    };
+
     let (len, summary) = runtime.block_on(async {
         let (state, summary) = match cluster {
             Some(url) => {
@@ -57,7 +65,10 @@ pub(crate) fn run(args: &ImportArgs) -> Result<String, CliError> {
                 let store = data
                     .open_store(SqliteOptions::default())
                     .map_err(data_error(dir))?;
-                import(&store, State::new(trust), &files).await
+                match checked {
+                    Some(checked) => checked.restore_into(&store).await,
+                    None => import(&store, State::new(trust), &files).await,
+                }
             }
         }
         .map_err(import_error)?;
@@ -75,8 +86,8 @@ pub(crate) fn run(args: &ImportArgs) -> Result<String, CliError> {
     ))
 }
 
-/// The checks of an import into an empty store, without a store: every line of every file,
-/// in order, against the trust anchors.
+/// The files checked on their own, before anything is written to a cluster: every line of
+/// every file, in order, against the trust anchors.
 fn verify_files(
     files: &[(String, String)],
     trust: &[overens_core::PublicKey],
