@@ -588,14 +588,15 @@ fn an_edited_recorded_at_is_refused() {
 
 // ---- reading beside a running server -----------------------------------------------------
 
-/// Projection commands open the store read-only, so they answer beside a server that holds
-/// the directory, with what the store had committed; writing commands are still refused
-/// there, and change nothing.
+/// Projection commands and export open the store read-only, so they answer beside a server
+/// that holds the directory (a backup while it runs), with what the store had committed;
+/// writing commands are still refused there, and change nothing.
 #[test]
 fn reading_commands_answer_beside_a_running_server() {
     let dir = Dir::with_examples();
-    let reads: [(&str, &[&str]); 5] = [
+    let reads: [(&str, &[&str]); 6] = [
         ("agreements", &["--json"]),
+        ("export", &["--out", "-"]),
         (
             "in-force",
             &[

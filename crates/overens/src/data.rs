@@ -108,16 +108,29 @@ pub(crate) async fn connect_cluster(dir: &Path, url: &str) -> Result<EsdbStore, 
         .map_err(|e| data_error(dir)(DataDirError::Store(e)))
 }
 
+/// How a command opens a data directory's SQLite store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Read-only, beside a server that may hold the directory.
+    ReadOnly,
+    /// With the store's lock: no server may run meanwhile (and an old file is migrated).
+    Exclusive,
+}
+
 /// [`open_verified`] for either store: with a cluster, DIR keeps the trust anchors (and
 /// the index cache) and must have them.
 pub(crate) async fn open_verified_any(
     dir: &Path,
     trust: &TrustArgs,
     store: Option<&str>,
+    access: Access,
     progress: Progress<'_>,
 ) -> Result<(AnyStore, Replayed), CliError> {
     let Some(url) = cluster(store)? else {
-        let (store, replayed) = open_verified(dir, trust, progress).await?;
+        let (store, replayed) = match access {
+            Access::ReadOnly => open_verified_read_only(dir, trust, progress).await?,
+            Access::Exclusive => open_verified(dir, trust, progress).await?,
+        };
         return Ok((store.into(), replayed));
     };
     let given = given_keys(trust)?;

@@ -16,8 +16,16 @@ pub(crate) fn run(args: &ExportArgs) -> Result<String, CliError> {
     let to_stdout = args.out.as_os_str() == "-";
     let runtime = data::runtime()?;
     let written = runtime.block_on(async {
-        let (store, replayed) =
-            data::open_verified_any(dir, &args.trust, args.store.url(), &mut |_, _| {}).await?;
+        // Read-only: a backup can be taken beside a running server (the log as committed
+        // when the export started).
+        let (store, replayed) = data::open_verified_any(
+            dir,
+            &args.trust,
+            args.store.url(),
+            data::Access::ReadOnly,
+            &mut |_, _| {},
+        )
+        .await?;
         if let Some(stream) = &args.stream
             && replayed.state.head(stream).next_seq == 0
         {

@@ -12,9 +12,14 @@ pub(crate) fn run(args: &ReplayArgs) -> Result<String, CliError> {
     let mut progress = |done: u64, total: u64| bar.update(done, total);
     let runtime = data::runtime()?;
     let result = runtime.block_on(async {
-        let (_store, replayed) =
-            data::open_verified_any(&args.data, &args.trust, args.store.url(), &mut progress)
-                .await?;
+        let (_store, replayed) = data::open_verified_any(
+            &args.data,
+            &args.trust,
+            args.store.url(),
+            data::Access::Exclusive,
+            &mut progress,
+        )
+        .await?;
         Ok::<_, CliError>(replayed)
     });
     bar.finish();
