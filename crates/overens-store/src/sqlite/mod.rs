@@ -149,7 +149,7 @@ impl SqliteStore {
         });
         conn.execute_batch("COMMIT")?;
         let (len, tree_damage) = read?;
-        // The sender is dropped: the length never moves, and a wait for growth ends at once.
+        // The sender is dropped: the length never moves (`wait_for_growth` waits it out).
         let (_, committed) = watch::channel(len);
         Ok(SqliteStore {
             path,
