@@ -17,7 +17,7 @@ use overens_core::{
     Digest32, Envelope, EnvelopeError, Event, LogRecord, Rejection, SecretKey, StreamId,
     replay_log_file,
 };
-use overens_pipeline::{AppendError, ImportError, ImportSummary, Pipeline, import};
+use overens_pipeline::{AppendError, ImportError, ImportSummary, Pipeline, check_import, import};
 use overens_store::{EventStore, SqliteStore};
 use tokio::sync::Barrier;
 
@@ -292,6 +292,44 @@ async fn an_import_with_a_bad_50th_record_adds_nothing_to_a_stored_prefix() {
             imported: 67
         }
     );
+    assert_eq!(export_bytes(&store).await, log_text().as_bytes());
+}
+
+/// An import checked before its store exists: the same verdicts as `import` (the 50th line
+/// named, nothing to restore), the whole log restored into an empty store, and a store that
+/// no longer ends where the check found it refuses the restore and stays as it was.
+#[tokio::test]
+async fn an_import_checked_before_the_store_exists() {
+    for (name, lines) in bad_50th_lines() {
+        let error = check_import(empty_state(), &[(name.into(), file_of(&lines))])
+            .await
+            .expect_err(name);
+        assert_line_50(name, &error);
+    }
+    let checked = check_import(empty_state(), &[("log".into(), log_text())])
+        .await
+        .expect("the example log checks");
+    let (_tmp, data) = data_dir();
+    let (store, _) = open_ok(&data).await;
+    let (state, summary) = checked.restore_into(&store).await.expect("restored");
+    assert_eq!(
+        summary,
+        ImportSummary {
+            already_present: 0,
+            imported: EXAMPLE_LEN
+        }
+    );
+    assert_eq!(state.len(), EXAMPLE_LEN);
+    assert_eq!(export_bytes(&store).await, log_text().as_bytes());
+
+    let again = check_import(empty_state(), &[("log".into(), log_text())])
+        .await
+        .expect("checks again");
+    let error = again
+        .restore_into(&store)
+        .await
+        .expect_err("the store is no longer empty");
+    assert!(error.to_string().contains("continue"), "{error}");
     assert_eq!(export_bytes(&store).await, log_text().as_bytes());
 }
 
