@@ -3,14 +3,12 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
+mod common;
 
 use axum::body::Body;
 use axum::http::{Method, Request};
-use overens_core::{SecretKey, State};
-use overens_pipeline::{DataDir, LogSigner, Pipeline, PipelineOptions, import};
-use overens_server::{AppState, Limits, PAGE_ROUTES};
-use overens_store::SqliteOptions;
+use common::example_app;
+use overens_server::PAGE_ROUTES;
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -25,43 +23,13 @@ struct Answer {
     body: String,
 }
 
-fn examples() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events/examples")
-}
-
 async fn fixture(token: Option<&str>) -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let data = DataDir::new(dir.path());
-    let registrar = std::fs::read_to_string(examples().join("keys/registrar.pub"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    let trust = data.trust(&[registrar]).unwrap();
-    let log = std::fs::read_to_string(examples().join("log.jsonl")).unwrap();
-    {
-        let store = data.open_store(SqliteOptions::default()).unwrap();
-        import(&store, State::new(trust), &[("log.jsonl".into(), log)])
-            .await
-            .unwrap();
+    let example = example_app(token).await;
+    let (router, _) = overens_server::api(example.app);
+    Fixture {
+        _dir: example.dir,
+        router,
     }
-    let (store, replayed) = data
-        .open(&[], SqliteOptions::default(), &mut |_, _| {})
-        .await
-        .unwrap();
-    let pipeline = Pipeline::start_signed(
-        Arc::new(store.into()),
-        replayed,
-        LogSigner::new("overens.test/pages", SecretKey::from_seed(&[9; 32])).unwrap(),
-        PipelineOptions::default(),
-    )
-    .unwrap();
-    let (router, _) = overens_server::api(AppState::new(
-        pipeline,
-        Limits::default(),
-        token.map(str::to_owned),
-    ));
-    Fixture { _dir: dir, router }
 }
 
 impl Fixture {

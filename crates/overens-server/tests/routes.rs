@@ -5,21 +5,23 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Method, Request};
+use common::{example_app, examples, log_signer};
 use overens_core::projection::{
     agreement_view, diff, directory_view, in_force, signature_ledger, version_detail, versions,
 };
 use overens_core::{
-    AgreementId, Content, Envelope, EventId, PublicKey, SecretKey, State, StreamId, Timestamp,
+    AgreementId, Content, Envelope, EventId, SecretKey, State, StreamId, Timestamp,
     UnsignedEnvelope,
 };
-use overens_pipeline::{AnyStore, DataDir, LogSigner, Pipeline, PipelineOptions, import};
-use overens_server::{AppState, Limits};
-use overens_store::{AppendEvent, EventStore, SqliteOptions};
+use overens_pipeline::AnyStore;
+use overens_store::{AppendEvent, EventStore};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -36,58 +38,15 @@ struct Fixture {
     store: Arc<AnyStore>,
 }
 
-/// The log's own key in these tests.
-fn log_signer() -> LogSigner {
-    LogSigner::new("overens.test/routes", SecretKey::from_seed(&[42; 32])).unwrap()
-}
-
-fn examples() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events/examples")
-}
-
 async fn fixture(token: Option<&str>) -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let data = DataDir::new(dir.path());
-    let registrar: PublicKey = std::fs::read_to_string(examples().join("keys/registrar.pub"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    let trust = data.trust(&[registrar]).unwrap();
-    let log = std::fs::read_to_string(examples().join("log.jsonl")).unwrap();
-    {
-        let store = data.open_store(SqliteOptions::default()).unwrap();
-        import(&store, State::new(trust), &[("log.jsonl".into(), log)])
-            .await
-            .unwrap();
-    }
-    let (store, replayed) = data
-        .open(&[], SqliteOptions::default(), &mut |_, _| {})
-        .await
-        .unwrap();
-    let store = Arc::new(AnyStore::from(store));
-    let state = replayed.state.clone();
-    let pipeline = Pipeline::start_signed(
-        store.clone(),
-        replayed,
-        log_signer(),
-        PipelineOptions {
-            max_skew: None,
-            ..PipelineOptions::default()
-        },
-    )
-    .unwrap();
-    let (router, doc) = overens_server::api(AppState::new(
-        pipeline,
-        Limits::default(),
-        token.map(str::to_owned),
-    ));
+    let example = example_app(token).await;
+    let (router, doc) = overens_server::api(example.app);
     Fixture {
-        _dir: dir,
+        _dir: example.dir,
         router,
         doc: serde_json::to_value(doc).unwrap(),
-        state,
-        store,
+        state: example.state,
+        store: example.store,
     }
 }
 
