@@ -61,9 +61,15 @@ pub struct Snapshot {
     pub halted: Option<String>,
 }
 
-/// Marks the published snapshot halted with `error`: its projections stay what readers see.
+/// Marks the published snapshot halted with `error`: its projections stay what readers see,
+/// and the sequencer answers every later append with the reason ([`halted`]).
 pub(crate) fn halt(publish: &watch::Sender<Snapshot>, error: &StoreError) {
     publish.send_modify(|snapshot| snapshot.halted = Some(error.to_string()));
+}
+
+/// Why the sequencer stopped taking appends, if it has.
+pub(crate) fn halted(publish: &watch::Sender<Snapshot>) -> Option<String> {
+    publish.borrow().halted.clone()
 }
 
 pub(crate) struct Job {
@@ -198,7 +204,6 @@ impl<S: EventStore> Pipeline<S> {
             publish,
             signer,
             waiting: Default::default(),
-            failed: None,
         };
         tokio::spawn(sequencer.run(queue));
         Ok(Pipeline {
@@ -239,7 +244,6 @@ impl<S: EventStore> Pipeline<S> {
             max_group: options.max_group.max(1),
             limits: options.limits,
             publish,
-            failed: None,
             signer,
         };
         tokio::spawn(sequencer.run(queue));
@@ -322,8 +326,8 @@ struct Sequencer<S: EventStore> {
     max_skew: Option<chrono::Duration>,
     max_group: usize,
     limits: crate::AppendLimits,
+    /// Also says whether appends stopped: `halted` of the published snapshot.
     publish: watch::Sender<Snapshot>,
-    failed: Option<StoreError>,
     /// The log's key: signs one checkpoint per commit group.
     signer: Option<LogSigner>,
 }
@@ -351,9 +355,9 @@ impl<S: EventStore> Sequencer<S> {
                     Err(_) => break,
                 }
             }
-            if let Some(error) = &self.failed {
+            if let Some(reason) = halted(&self.publish) {
                 for job in group {
-                    let _ = job.reply.send(Err(AppendError::Halted(error.to_string())));
+                    let _ = job.reply.send(Err(AppendError::Halted(reason.clone())));
                 }
                 continue;
             }
@@ -416,7 +420,6 @@ impl<S: EventStore> Sequencer<S> {
                 // taken up front: that copy would make every change copy what it touches.
                 self.state = self.publish.borrow().state.clone();
                 halt(&self.publish, &error);
-                self.failed = Some(error.clone());
                 for job in group {
                     let _ = job.reply.send(Err(AppendError::Store(error.clone())));
                 }
@@ -433,7 +436,6 @@ impl<S: EventStore> Sequencer<S> {
                     // answered with the error, as no signed checkpoint includes them (they
                     // are durable: a restart replays them, and a retry then gets them).
                     halt(&self.publish, &error);
-                    self.failed = Some(error.clone());
                     for job in group {
                         let _ = job.reply.send(Err(AppendError::Store(error.clone())));
                     }

@@ -18,7 +18,7 @@ use overens_log::{CompactRange, LogSigner, SignedCheckpoint};
 use overens_store::{AppendEvent, Appended, EventStore, StoreError, StoredRecord};
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::pipeline::{Job, Snapshot};
+use crate::pipeline::{Job, Snapshot, halt, halted};
 use crate::replay::{Checked, check_chunk};
 use crate::{AppendError, ReplayError};
 
@@ -40,8 +40,6 @@ pub(crate) struct SharedSequencer<S: EventStore> {
     pub(crate) signer: Option<LogSigner>,
     /// Written appends waiting to be folded, by their last index.
     pub(crate) waiting: BTreeMap<u64, Waiting>,
-    /// Set when the log cannot be followed: every append is then answered with it.
-    pub(crate) failed: Option<StoreError>,
 }
 
 pub(crate) struct Waiting {
@@ -52,7 +50,7 @@ pub(crate) struct Waiting {
 impl<S: EventStore> SharedSequencer<S> {
     pub(crate) async fn run(mut self, mut queue: mpsc::Receiver<Job>) {
         loop {
-            if self.failed.is_none()
+            if halted(&self.publish).is_none()
                 && let Err(error) = self.follow().await
             {
                 tracing::error!(%error, "following the shared log failed; appends stop");
@@ -69,9 +67,9 @@ impl<S: EventStore> SharedSequencer<S> {
                             Err(_) => break,
                         }
                     }
-                    if let Some(error) = &self.failed {
+                    if let Some(reason) = halted(&self.publish) {
                         for job in group {
-                            let _ = job.reply.send(Err(AppendError::Halted(error.to_string())));
+                            let _ = job.reply.send(Err(AppendError::Halted(reason.clone())));
                         }
                         continue;
                     }
@@ -93,8 +91,7 @@ impl<S: EventStore> SharedSequencer<S> {
         for (_, waiting) in std::mem::take(&mut self.waiting) {
             let _ = waiting.reply.send(Err(AppendError::Store(error.clone())));
         }
-        crate::pipeline::halt(&self.publish, &error);
-        self.failed = Some(error);
+        halt(&self.publish, &error);
     }
 
     /// Folds every record the log has beyond what is folded, with every check replay makes,

@@ -34,18 +34,14 @@ pub(crate) struct Health {
 )]
 pub(crate) async fn healthz(State(app): State<AppState>) -> (StatusCode, Json<Health>) {
     let snapshot = app.snapshot();
-    let status = match snapshot.halted {
-        None => StatusCode::OK,
-        Some(_) => StatusCode::SERVICE_UNAVAILABLE,
+    let (code, status) = match snapshot.halted {
+        None => (StatusCode::OK, "ok"),
+        Some(_) => (StatusCode::SERVICE_UNAVAILABLE, "halted"),
     };
     let health = Health {
-        status: if snapshot.halted.is_some() {
-            "halted"
-        } else {
-            "ok"
-        },
+        status,
         log_len: snapshot.len,
         reason: snapshot.halted,
     };
-    (status, Json(health))
+    (code, Json(health))
 }
