@@ -239,6 +239,26 @@ fn raw(path: &std::path::Path) -> rusqlite::Connection {
     conn
 }
 
+/// Turns a store file into what a file of schema version 1 (before the `nodes` table)
+/// looks like.
+fn make_version_1(path: &std::path::Path) {
+    raw(path)
+        .execute_batch(
+            "DROP TABLE nodes; UPDATE meta SET value = '1' WHERE key = 'schema_version';",
+        )
+        .expect("make a version 1 file");
+}
+
+fn schema_version(path: &std::path::Path) -> String {
+    raw(path)
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("version")
+}
+
 fn node_count(path: &std::path::Path) -> u64 {
     raw(path)
         .query_row("SELECT count(*) FROM nodes", [], |r| r.get::<_, i64>(0))
@@ -289,14 +309,7 @@ async fn every_commit_holds_its_nodes() {
     let path = dir.path().join("log.sqlite");
     let store = filled(&path).await;
     assert_eq!(node_count(&path), overens_log::stored_hash_count(37));
-    let version: String = raw(&path)
-        .query_row(
-            "SELECT value FROM meta WHERE key = 'schema_version'",
-            [],
-            |r| r.get(0),
-        )
-        .expect("version");
-    assert_eq!(version, "2");
+    assert_eq!(schema_version(&path), "2");
     let root = store.tree_head(37).await.expect("root");
     assert_eq!(root, independent_root(&read_all(&store).await));
 }
@@ -316,12 +329,7 @@ async fn a_version_1_file_is_migrated_on_open() {
         roots
     };
     drop(store);
-    // What a file made before this change looks like.
-    raw(&path)
-        .execute_batch(
-            "DROP TABLE nodes; UPDATE meta SET value = '1' WHERE key = 'schema_version';",
-        )
-        .expect("make a version 1 file");
+    make_version_1(&path);
 
     let store = open(&path, SqliteOptions::default());
     assert_eq!(node_count(&path), overens_log::stored_hash_count(37));
@@ -332,14 +340,7 @@ async fn a_version_1_file_is_migrated_on_open() {
             "size {size}"
         );
     }
-    let version: String = raw(&path)
-        .query_row(
-            "SELECT value FROM meta WHERE key = 'schema_version'",
-            [],
-            |r| r.get(0),
-        )
-        .expect("version");
-    assert_eq!(version, "2");
+    assert_eq!(schema_version(&path), "2");
     let mut more = Chain::new(agreement("efter-migrering"));
     append_ok(&store, &more.batch(3)).await;
     check_consistent(&snapshot(&store, &[]).await);
@@ -359,11 +360,7 @@ async fn an_empty_version_1_file_is_migrated() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("log.sqlite");
     drop(open(&path, SqliteOptions::default()));
-    raw(&path)
-        .execute_batch(
-            "DROP TABLE nodes; UPDATE meta SET value = '1' WHERE key = 'schema_version';",
-        )
-        .expect("make a version 1 file");
+    make_version_1(&path);
     let store = open(&path, SqliteOptions::default());
     assert_eq!(store.tree_head(0).await, Ok(overens_log::EMPTY_ROOT));
     append_ok(&store, &Chain::new(directory()).batch(2)).await;
@@ -515,11 +512,7 @@ async fn a_read_only_open_creates_and_migrates_nothing() {
 
     let path = dir.path().join("log.sqlite");
     drop(filled(&path).await);
-    raw(&path)
-        .execute_batch(
-            "DROP TABLE nodes; UPDATE meta SET value = '1' WHERE key = 'schema_version';",
-        )
-        .expect("make a version 1 file");
+    make_version_1(&path);
     let error = SqliteStore::open_read_only(&path).expect_err("version 1");
     assert!(
         error.to_string().contains("schema version 1") && error.to_string().contains("migrate"),

@@ -51,14 +51,7 @@ pub(crate) fn connect(path: &Path, writer: bool) -> Result<Connection, StoreErro
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.execute_batch(TABLES)?;
-        let version: Option<String> = conn
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'schema_version'",
-                [],
-                |r| r.get(0),
-            )
-            .ok();
-        match version {
+        match stored_version(&conn) {
             None => {
                 conn.execute(
                     "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
@@ -79,17 +72,20 @@ pub(crate) fn connect(path: &Path, writer: bool) -> Result<Connection, StoreErro
     Ok(conn)
 }
 
+/// The file's schema version, as its `meta` table records it (`None` for a new file).
+fn stored_version(conn: &Connection) -> Option<String> {
+    conn.query_row(
+        "SELECT value FROM meta WHERE key = 'schema_version'",
+        [],
+        |r| r.get(0),
+    )
+    .ok()
+}
+
 /// A reader cannot migrate: a file of another schema version must be opened for writing
 /// once (by `overens replay` or the server) first.
 pub(crate) fn check_version(conn: &Connection, path: &Path) -> Result<(), StoreError> {
-    let version: Option<String> = conn
-        .query_row(
-            "SELECT value FROM meta WHERE key = 'schema_version'",
-            [],
-            |r| r.get(0),
-        )
-        .ok();
-    match version {
+    match stored_version(conn) {
         Some(v) if v == SCHEMA_VERSION.to_string() => Ok(()),
         found => Err(StoreError::Storage(format!(
             "{}: store schema version {}, this build reads version {SCHEMA_VERSION}; open it \
