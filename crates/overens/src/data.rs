@@ -57,31 +57,21 @@ pub(crate) fn existing(dir: &Path) -> Result<DataDir, CliError> {
 
 /// Opens an existing data directory's store and replays it with every check: what each
 /// command that reads a store starts with. Nothing is answered from a store that fails.
+/// Read-only, the command runs beside a server that holds the directory and answers from
+/// the log as committed when it started.
 pub(crate) async fn open_verified(
     dir: &Path,
     trust: &TrustArgs,
+    access: Access,
     progress: Progress<'_>,
 ) -> Result<(SqliteStore, Replayed), CliError> {
     let given = given_keys(trust)?;
     let data = existing(dir)?;
-    data.open(&given, SqliteOptions::default(), progress)
-        .await
-        .map_err(data_error(dir))
-}
-
-/// [`open_verified`] for commands that only read: the store is opened read-only, so they
-/// run beside a server that holds the directory, and answer from the log as committed when
-/// they started.
-pub(crate) async fn open_verified_read_only(
-    dir: &Path,
-    trust: &TrustArgs,
-    progress: Progress<'_>,
-) -> Result<(SqliteStore, Replayed), CliError> {
-    let given = given_keys(trust)?;
-    let data = existing(dir)?;
-    data.open_read_only(&given, progress)
-        .await
-        .map_err(data_error(dir))
+    match access {
+        Access::ReadOnly => data.open_read_only(&given, progress).await,
+        Access::Exclusive => data.open(&given, SqliteOptions::default(), progress).await,
+    }
+    .map_err(data_error(dir))
 }
 
 /// The EventStoreDB/KurrentDB connection string of `--store`, if it names a cluster; `None`
@@ -127,10 +117,7 @@ pub(crate) async fn open_verified_any(
     progress: Progress<'_>,
 ) -> Result<(AnyStore, Replayed), CliError> {
     let Some(url) = cluster(store)? else {
-        let (store, replayed) = match access {
-            Access::ReadOnly => open_verified_read_only(dir, trust, progress).await?,
-            Access::Exclusive => open_verified(dir, trust, progress).await?,
-        };
+        let (store, replayed) = open_verified(dir, trust, access, progress).await?;
         return Ok((store.into(), replayed));
     };
     let given = given_keys(trust)?;

@@ -23,7 +23,8 @@ pub(crate) fn run(args: &ExportBundleArgs) -> Result<String, CliError> {
     let dir = args.data.as_path();
     let runtime = data::runtime()?;
     let (text, records, size) = runtime.block_on(async {
-        let (store, replayed) = data::open_verified(dir, &args.trust, &mut |_, _| {}).await?;
+        let (store, replayed) =
+            data::open_verified(dir, &args.trust, data::Access::Exclusive, &mut |_, _| {}).await?;
         let state = &replayed.state;
         find_agreement(state, &args.agreement)?;
         let signer = DataDir::new(dir)

@@ -59,7 +59,8 @@ pub(crate) fn load_source(source: Source<'_>, trust: &TrustArgs) -> Result<Loade
 fn load_data(dir: &Path, trust: &TrustArgs) -> Result<Loaded, CliError> {
     let runtime = data::runtime()?;
     let replayed = runtime.block_on(async {
-        let (_store, replayed) = data::open_verified_read_only(dir, trust, &mut |_, _| {}).await?;
+        let (_store, replayed) =
+            data::open_verified(dir, trust, data::Access::ReadOnly, &mut |_, _| {}).await?;
         Ok::<_, CliError>(replayed)
     })?;
     Ok(Loaded {
