@@ -3,7 +3,7 @@
 //! a migration from SQLite gives the same log, root and projections, and two servers on one
 //! cluster converge, each reading its own writes.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use overens_core::event::SectionRevised;
@@ -181,10 +181,9 @@ fn wait_for_len(server: &Server, len: u64) {
     }
 }
 
-#[test]
-fn two_servers_on_one_cluster_converge_and_read_their_own_writes() {
-    let cluster = Cluster::start();
-    let tmp = TempDir::new().expect("tmp");
+/// The example log imported into `cluster` through one data directory (`TMP/a`, returned),
+/// and two servers on it, each with its own data directory (`TMP/a`, `TMP/b`).
+fn two_servers(cluster: &Cluster, tmp: &TempDir) -> (PathBuf, Server, Server) {
     let (a_dir, b_dir) = (tmp.path().join("a"), tmp.path().join("b"));
     let url = cluster.url();
     let registrar = example_registrar();
@@ -212,7 +211,14 @@ fn two_servers_on_one_cluster_converge_and_read_their_own_writes() {
             "127.0.0.1:0",
         ])
     };
-    let (a, b) = (start(&a_dir), start(&b_dir));
+    (a_dir.clone(), start(&a_dir), start(&b_dir))
+}
+
+#[test]
+fn two_servers_on_one_cluster_converge_and_read_their_own_writes() {
+    let cluster = Cluster::start();
+    let tmp = TempDir::new().expect("tmp");
+    let (_, a, b) = two_servers(&cluster, &tmp);
     let stream = StreamId::Agreement("norrkoping-barn-och-unga".parse().expect("slug"));
     let key = party_key("norrkoping-socialkontoret-1");
     let section = |text: &str| {
@@ -266,34 +272,8 @@ fn a_record_written_around_the_servers_that_does_not_verify_halts_them_all() {
 
     let cluster = Cluster::start();
     let tmp = TempDir::new().expect("tmp");
-    let (a_dir, b_dir) = (tmp.path().join("a"), tmp.path().join("b"));
+    let (a_dir, a, b) = two_servers(&cluster, &tmp);
     let url = cluster.url();
-    let registrar = example_registrar();
-    overens([
-        "import",
-        "--data",
-        path(&a_dir),
-        "--store",
-        &url,
-        "--registrar",
-        path(&registrar),
-        path(&example_log()),
-    ])
-    .expect_code(0);
-    let start = |dir: &Path| {
-        Server::start(&[
-            "--data",
-            path(dir),
-            "--init",
-            "--registrar",
-            path(&registrar),
-            "--store",
-            &url,
-            "--listen",
-            "127.0.0.1:0",
-        ])
-    };
-    let (a, b) = (start(&a_dir), start(&b_dir));
     let before = reads(&a);
 
     let stream = StreamId::Agreement("norrkoping-barn-och-unga".parse().expect("slug"));
