@@ -52,11 +52,11 @@ pub struct Replayed {
     pub elapsed: Duration,
 }
 
-/// How many records are read and checked as one unit of work.
-const CHUNK: usize = 1024;
+/// How many records are read and checked as one unit of work (by import too).
+pub(crate) const CHUNK: usize = 1024;
 /// How many chunks are checked ahead of the fold: on a machine with N cores, N of them
 /// verify signatures while the fold runs.
-const AHEAD: usize = 4;
+pub(crate) const AHEAD: usize = 4;
 
 /// Replays every record of `store` into `state` (an empty state with the trust anchors).
 /// Stops at the first record that does not hold, naming its index and what is wrong.

@@ -9,7 +9,7 @@ use overens_core::replay::Defect;
 use overens_core::{EnvelopeError, LogRecord, Replayer, State, VerifiedEvent};
 use overens_store::{AppendEvent, EventStore, RestoreRecord, StoreError};
 
-use crate::replay::{ReplayError, replay_into};
+use crate::replay::{AHEAD, CHUNK, ReplayError, replay_into};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -215,11 +215,6 @@ async fn check<S: EventStore>(
         pending,
     })
 }
-
-/// How many lines are parsed and verified as one unit of work.
-const CHUNK: usize = 1024;
-/// How many chunks are read ahead of the checks against the log.
-const AHEAD: usize = 4;
 
 /// A line of a log file: its number (from 0), its text, and its record with the verdict on
 /// its signature, or why it is not a record.
