@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use overens_core::{Digest32, Envelope, State, Timestamp};
-use overens_log::stored_hash_count;
+use overens_log::{MemoryHashes, stored_hash_count};
 use overens_pipeline::{Pipeline, PipelineOptions, replay_store};
 use overens_store::{
     AppendEvent, EventStore, RestoreRecord, SqliteOptions, SqliteStore, leaf_hash, record_line,
@@ -201,7 +201,7 @@ pub(crate) fn raw(
             }
         }
     }
-    let nodes = if tree { tree_nodes(&rows)? } else { Vec::new() };
+    let nodes = if tree { tree_nodes(&rows) } else { Vec::new() };
     let cpu = crate::mem::thread_cpu_s();
     let started = Instant::now();
     let mut insert_node = conn
@@ -254,29 +254,10 @@ pub(crate) fn raw(
 
 /// Every stored hash of the tree over `rows`' leaves, by stored-hash index: what the store's
 /// writer computes and inserts, computed here beforehand.
-fn tree_nodes(rows: &[Row]) -> Result<Vec<Digest32>, String> {
-    let memory = Connection::open_in_memory().map_err(|e| e.to_string())?;
-    memory.execute_batch(NODES).map_err(|e| e.to_string())?;
-    let leaves: Vec<Digest32> = rows.iter().map(|r| r.leaf).collect();
-    overens_store::sqlite::tree::append(&memory, 0, &leaves).map_err(|e| e.to_string())?;
-    let mut stmt = memory
-        .prepare("SELECT hash FROM nodes ORDER BY id")
-        .map_err(|e| e.to_string())?;
-    let hashes = stmt
-        .query_map([], |r| r.get::<_, Vec<u8>>(0))
-        .map_err(|e| e.to_string())?
-        .map(|h| {
-            let h = h.map_err(|e| e.to_string())?;
-            let h: [u8; 32] = h
-                .try_into()
-                .map_err(|_| "a node is not 32 bytes".to_string())?;
-            Ok(Digest32(h))
-        })
-        .collect::<Result<Vec<_>, String>>()?;
-    if hashes.len() as u64 != stored_hash_count(rows.len() as u64) {
-        return Err("the tree over the raw rows has the wrong number of nodes".into());
-    }
-    Ok(hashes)
+fn tree_nodes(rows: &[Row]) -> Vec<Digest32> {
+    MemoryHashes::from_leaves(rows.iter().map(|r| &r.leaf))
+        .stored()
+        .to_vec()
 }
 
 #[cfg(test)]
@@ -300,7 +281,8 @@ mod tests {
                 envelope: Vec::new(),
             })
             .collect();
-        let nodes = tree_nodes(&rows).expect("nodes");
+        let nodes = tree_nodes(&rows);
+        assert_eq!(nodes.len() as u64, stored_hash_count(rows.len() as u64));
         let conn = Connection::open_in_memory().expect("sqlite");
         conn.execute_batch(NODES).expect("table");
         for (id, hash) in nodes.iter().enumerate() {
