@@ -2,8 +2,8 @@
 //! recorded times. Restore and migration only: every record is verified, and nothing of a
 //! refused import is left behind, not even the trust anchors of a first one.
 
-use overens_core::{Replayer, State};
-use overens_pipeline::{DataDir, ImportError, check_import, import};
+use overens_core::State;
+use overens_pipeline::{DataDir, check_import, import};
 use overens_store::SqliteOptions;
 
 use crate::cli::ImportArgs;
@@ -38,17 +38,17 @@ pub(crate) fn run(args: &ImportArgs) -> Result<String, CliError> {
     };
     let cluster = data::cluster(args.store.url())?;
     let runtime = data::runtime()?;
-    // A new SQLite store: every record is checked before the store is created, so a
-    // refused import leaves no empty store behind, and the checked records are restored
-    // as they are. A cluster may hold a log already: the files are verified on their own
-    // first, then checked again against what it holds.
-    let checked = if cluster.is_none() && !data.store_path().exists() {
-        let checked = runtime.block_on(check_import(State::new(trust.clone()), &files));
-        Some(checked.map_err(import_error)?)
+    // Every record is checked before a new SQLite store is created, so a refused import
+    // leaves no empty store behind; the checked records are then restored as they are. A
+    // cluster may hold a log already: the files are checked on their own before anything is
+    // written to it, then again against what it holds.
+    let new_store = cluster.is_none() && !data.store_path().exists();
+    let checked = if new_store || cluster.is_some() {
+        let checked = runtime
+            .block_on(check_import(State::new(trust.clone()), &files))
+            .map_err(import_error)?;
+        new_store.then_some(checked)
     } else {
-        if cluster.is_some() {
-            verify_files(&files, &trust).map_err(import_error)?;
-        }
         None
     };
 
@@ -84,26 +84,6 @@ pub(crate) fn run(args: &ImportArgs) -> Result<String, CliError> {
         dir.display(),
         records(len),
     ))
-}
-
-/// The files checked on their own, before anything is written to a cluster: every line of
-/// every file, in order, against the trust anchors.
-fn verify_files(
-    files: &[(String, String)],
-    trust: &[overens_core::PublicKey],
-) -> Result<(), ImportError> {
-    let mut replayer = Replayer::new(State::new(trust.iter().copied()));
-    for (file, text) in files {
-        for (i, line) in text.split_terminator('\n').enumerate() {
-            replayer
-                .push_line(i + 1, line)
-                .map_err(|error| ImportError::Log {
-                    file: file.clone(),
-                    error,
-                })?;
-        }
-    }
-    Ok(())
 }
 
 fn records(n: u64) -> String {
