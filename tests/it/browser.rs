@@ -16,7 +16,7 @@ use fantoccini::elements::Element;
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use overens_core::event::{AgreementDrafted, SectionRevised};
-use overens_core::{Event, SecretKey, StreamId};
+use overens_core::{Event, StreamId};
 use overens_tests::{Server, workspace_root};
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -536,17 +536,10 @@ fn the_date_picker_and_the_diff_form_by_keyboard() {
     });
 }
 
-fn example_key(name: &str) -> SecretKey {
-    let path = workspace_root().join(format!("events/examples/keys/{name}.key"));
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    SecretKey::from_text(text.trim()).expect("a key")
-}
-
 #[test]
 fn party_text_with_markup_and_script_is_shown_as_text_and_nothing_runs() {
     let server = demo();
-    let social = example_key("norrkoping-socialkontoret-1");
+    let social = overens_tests::examples::key("norrkoping-socialkontoret-1");
     let stream: StreamId = "agreement/injektion".parse().expect("stream");
     let script = "<script>window.pwned = 1</script>";
     let markup = "<b>fetstil</b> <img src=x onerror=\"window.pwned = 2\">";

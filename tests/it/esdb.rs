@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use overens_core::event::SectionRevised;
-use overens_core::{Event, SecretKey, StreamId};
+use overens_core::{Event, StreamId};
 use overens_esdb_testserver::TestServer;
 use overens_tests::server::{envelope_json, now, sign};
-use overens_tests::{Server, example_log, example_registrar, overens, workspace_root};
+use overens_tests::{Server, example_log, example_registrar, overens};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -47,13 +47,6 @@ impl Drop for Cluster {
             self.runtime.block_on(server.stop());
         }
     }
-}
-
-/// A signatory's key from the examples (test keys only).
-fn party_key(name: &str) -> SecretKey {
-    let path = workspace_root().join(format!("events/examples/keys/{name}.key"));
-    let text = std::fs::read_to_string(&path).expect("an example key");
-    SecretKey::from_text(text.trim()).expect("a key")
 }
 
 fn path(p: &Path) -> &str {
@@ -220,7 +213,7 @@ fn two_servers_on_one_cluster_converge_and_read_their_own_writes() {
     let tmp = TempDir::new().expect("tmp");
     let (_, a, b) = two_servers(&cluster, &tmp);
     let stream = StreamId::Agreement("norrkoping-barn-och-unga".parse().expect("slug"));
-    let key = party_key("norrkoping-socialkontoret-1");
+    let key = overens_tests::examples::key("norrkoping-socialkontoret-1");
     let section = |text: &str| {
         Event::SectionRevised(SectionRevised {
             section: "syfte".parse().expect("slug"),
@@ -277,7 +270,7 @@ fn a_record_written_around_the_servers_that_does_not_verify_halts_them_all() {
     let before = reads(&a);
 
     let stream = StreamId::Agreement("norrkoping-barn-och-unga".parse().expect("slug"));
-    let key = party_key("norrkoping-socialkontoret-1");
+    let key = overens_tests::examples::key("norrkoping-socialkontoret-1");
     let section = Event::SectionRevised(SectionRevised {
         section: "syfte".parse().expect("slug"),
         heading: "Syfte".into(),

@@ -461,7 +461,7 @@ fn a_served_bundle_verifies_offline_and_a_tampered_one_does_not() {
 #[test]
 fn a_halted_server_says_so_on_health_and_appends_while_reads_go_on() {
     use overens_core::event::SectionRevised;
-    use overens_core::{Event, SecretKey, StreamId};
+    use overens_core::{Event, StreamId};
 
     let tmp = TempDir::new().expect("tmp");
     let data = example_data(&tmp);
@@ -481,11 +481,7 @@ fn a_halted_server_says_so_on_health_and_appends_while_reads_go_on() {
     drop(conn);
 
     let stream = StreamId::Agreement("norrkoping-barn-och-unga".parse().expect("slug"));
-    let text = std::fs::read_to_string(
-        workspace_root().join(format!("events/examples/keys/{VARD}-1.key")),
-    )
-    .expect("a test key");
-    let key = SecretKey::from_text(text.trim()).expect("a key");
+    let key = overens_tests::examples::key(&format!("{VARD}-1"));
     let section = |text: &str| {
         Event::SectionRevised(SectionRevised {
             section: "syfte".parse().expect("slug"),

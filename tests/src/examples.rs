@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use overens_core::{PublicKey, State};
+use overens_core::{PublicKey, SecretKey, State};
 
 /// The repository's top folder.
 pub fn repo_root() -> PathBuf {
@@ -30,6 +30,14 @@ pub fn registrar() -> PublicKey {
     text.trim()
         .parse()
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The secret key `events/examples/keys/NAME.key` (test keys only).
+pub fn key(name: &str) -> SecretKey {
+    let path = repo_root().join(format!("events/examples/keys/{name}.key"));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    SecretKey::from_text(text.trim()).expect("a key")
 }
 
 /// An empty state trusting the examples' registrar.
